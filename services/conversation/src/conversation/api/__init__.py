@@ -1,0 +1,1 @@
+"""The conversation service's admin API, one module per resource."""

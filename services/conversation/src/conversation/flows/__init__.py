@@ -1,0 +1,1 @@
+"""One module per flow; each declares its states and what each input does in them."""

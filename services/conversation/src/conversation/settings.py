@@ -1,0 +1,32 @@
+"""Conversation settings, from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import SecretStr
+
+from shared.settings import ServiceSettings
+
+DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.json"
+
+
+class ConversationSettings(ServiceSettings):
+    service_name: ClassVar[str] = "conversation"
+    default_port: ClassVar[int] = 8001
+    production_requires: ClassVar[tuple[str, ...]] = (
+        "RABBITMQ_URL",
+        "DATABASE_URL",
+        "ADMIN_API_TOKEN",
+    )
+
+    conversation_database_url: SecretStr | None = None
+    catalog_file: Path = DEFAULT_CATALOG
+    business_name: str = "Bright Path Tutors"
+    currency: str = "NGN"
+
+    def _is_set(self, env_name: str) -> bool:
+        if env_name == "DATABASE_URL" and self.conversation_database_url is not None:
+            return True
+        return super()._is_set(env_name)

@@ -1,0 +1,23 @@
+"""The gateway's HTTP app: provider webhooks, /health, /metrics."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gateway.settings import GatewaySettings
+from gateway.twilio_webhooks import twilio_router
+from shared.health import Health
+from shared.http import create_service_app
+from shared.messaging import Broker
+
+
+def create_app(settings: GatewaySettings, broker: Broker) -> FastAPI:
+    health = Health(settings.service_name)
+
+    async def broker_up() -> bool:
+        return broker.is_connected()
+
+    health.add("broker", broker_up)
+    app = create_service_app(settings, health)
+    app.include_router(twilio_router(settings, broker))
+    return app

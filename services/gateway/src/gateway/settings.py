@@ -1,0 +1,18 @@
+"""Gateway settings, from the environment."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.settings import ServiceSettings, TwilioSettings
+
+
+class GatewaySettings(ServiceSettings, TwilioSettings):
+    service_name: ClassVar[str] = "gateway"
+    default_port: ClassVar[int] = 8000
+    production_requires: ClassVar[tuple[str, ...]] = (
+        "RABBITMQ_URL",
+        "PUBLIC_BASE_URL",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+    )

@@ -1,0 +1,127 @@
+"""A Twilio-shaped Messages API for tests: records what it is sent, answers as it is told."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import itertools
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+_ERRORS = {
+    400: (21211, "The 'To' number is not a valid phone number."),
+    401: (20003, "Authenticate"),
+    404: (20404, "The requested resource was not found"),
+    429: (20429, "Too Many Requests"),
+}
+_WHATSAPP_NUMBER = re.compile(r"whatsapp:\+\d{10,15}")
+_sid_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    sid: str
+    to: str
+    from_: str
+    body: str
+    media_urls: tuple[str, ...]
+    status_callback: str | None
+    fields: tuple[str, ...]  # every form field name, as sent
+
+
+@dataclass
+class FakeTwilio:
+    """Serve ``app()``; point ``TWILIO_API_BASE_URL`` at it."""
+
+    account_sid: str
+    auth_token: str
+    messages: list[SentMessage] = field(default_factory=list)
+    requests: int = 0
+    # HTTP statuses the next create calls answer with, one each.
+    faults: deque[int] = field(default_factory=deque)
+    # Sids the next accepted messages get, so a test can report on one before it exists.
+    next_sids: deque[str] = field(default_factory=deque)
+    # Runs after a message is accepted and before the answer goes out: a provider that
+    # calls back faster than it answers.
+    before_answer: Callable[[SentMessage], Awaitable[None]] | None = None
+    answer_delay: float = 0.0
+
+    def fail_next(self, status: int, count: int = 1) -> None:
+        self.faults.extend([status] * count)
+
+    def sent_to(self, number: str) -> list[SentMessage]:
+        return [m for m in self.messages if m.to == f"whatsapp:{number}"]
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+        expected = f"{self.account_sid}:{self.auth_token}".encode()
+
+        @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
+        async def create_message(account_sid: str, request: Request) -> JSONResponse:
+            self.requests += 1
+            scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+            given = base64.b64decode(encoded) if scheme.lower() == "basic" else b""
+            if not hmac.compare_digest(given, expected) or account_sid != self.account_sid:
+                return _error(401)
+            if self.faults:
+                return _error(self.faults.popleft())
+            form = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+            values = dict(form)
+            if not _WHATSAPP_NUMBER.fullmatch(values.get("To", "")):
+                return _error(400)
+            message = SentMessage(
+                sid=self.next_sids.popleft() if self.next_sids else _new_sid(),
+                to=values["To"],
+                from_=values.get("From", ""),
+                body=values.get("Body", ""),
+                media_urls=tuple(v for k, v in form if k == "MediaUrl"),
+                status_callback=values.get("StatusCallback"),
+                fields=tuple(k for k, _ in form),
+            )
+            self.messages.append(message)
+            if self.before_answer is not None:
+                await self.before_answer(message)
+            if self.answer_delay:
+                await asyncio.sleep(self.answer_delay)
+            return JSONResponse(
+                {
+                    "sid": message.sid,
+                    "account_sid": account_sid,
+                    "to": message.to,
+                    "from": message.from_,
+                    "body": message.body,
+                    "status": "queued",
+                    "num_media": str(len(message.media_urls)),
+                    "num_segments": "1",
+                    "direction": "outbound-api",
+                    "api_version": "2010-04-01",
+                    "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
+                },
+                status_code=201,
+            )
+
+        return app
+
+
+def _new_sid() -> str:
+    return f"SM{next(_sid_numbers):032x}"
+
+
+def _error(status: int) -> JSONResponse:
+    code, message = _ERRORS.get(status, (20500, "Internal Server Error"))
+    return JSONResponse(
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+        status_code=status,
+    )

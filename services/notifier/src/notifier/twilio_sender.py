@@ -1,0 +1,102 @@
+"""Sends one WhatsApp message through Twilio, retrying only what may succeed later."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from twilio.base import values
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from notifier import metrics
+from notifier.settings import NotifierSettings
+from notifier.twilio_transport import HttpxTwilioClient
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "twilio"
+
+
+class TransientSendError(Exception):
+    """The provider may accept this later (rate limit, outage, network)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PermanentSendError(Exception):
+    """The provider refused this message and would refuse it again."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_message_id: str
+    status: str
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, TwilioRestException):
+        return error.status == 429 or error.status >= 500
+    return isinstance(error, httpx.TransportError)
+
+
+class TwilioSender:
+    def __init__(self, settings: NotifierSettings, http: httpx.AsyncClient) -> None:
+        account_sid, auth_token = settings.twilio_credentials()
+        self._client = Client(  # type: ignore[no-untyped-call]
+            account_sid, auth_token, http_client=HttpxTwilioClient(http)
+        )
+        self._client.api.base_url = settings.twilio_base_url(settings.sandbox_url)
+        self._sender = settings.twilio_sender()
+        self._callback = settings.public_base_url.rstrip("/") + "/api/v1/whatsapp/status"
+        self._attempts = settings.send_attempts
+        self._wait = settings.send_retry_wait_seconds
+
+    async def send(
+        self, to_number: str, body: str, media_urls: list[str] | None = None
+    ) -> Accepted:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self._wait, max=max(self._wait * 16, 0.01), jitter=self._wait
+            ),
+            reraise=True,
+            before_sleep=lambda _: metrics.SENDS.labels(CHANNEL, "retried").inc(),
+        )
+        started = time.perf_counter()
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    message = await self._client.messages.create_async(
+                        to=f"whatsapp:{to_number}",
+                        from_=self._sender,
+                        body=body,
+                        # None would go out as an empty MediaUrl field; unset omits it.
+                        media_url=media_urls or values.unset,
+                        status_callback=self._callback,
+                    )
+        except TwilioRestException as error:
+            code = str(error.code or error.status)
+            if _is_transient(error):
+                raise TransientSendError(code, error.msg) from error
+            raise PermanentSendError(code, str(error.msg)) from error
+        except httpx.TransportError as error:
+            raise TransientSendError("network", type(error).__name__) from error
+        finally:
+            metrics.SEND_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
+        return Accepted(provider_message_id=str(message.sid), status=str(message.status))

@@ -1,0 +1,1 @@
+"""What every service needs: events, messaging, database, settings, logging, metrics, health."""

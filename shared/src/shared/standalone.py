@@ -1,0 +1,40 @@
+"""Starts one service as its own process against RabbitMQ and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from shared.logging import configure_logging
+from shared.messaging.broker import Broker
+from shared.messaging.rabbitmq import RabbitBroker
+from shared.migrations import upgrade_async
+from shared.runtime import Listener, Service, serve
+from shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run_service(
+    settings: S,
+    build: Callable[[S, Broker], Service],
+    *,
+    migrations: Path | None = None,
+    schema: str | None = None,
+) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+
+    async def main() -> None:
+        if migrations is not None and schema is not None:
+            await upgrade_async(settings.resolved_database_url(), migrations, schema)
+        broker = RabbitBroker(
+            settings.broker_url(),
+            service=settings.service_name,
+            exchange_name=settings.exchange_name,
+        )
+        service = build(settings, broker)
+        await serve([service], [Listener(service.app, settings.host, settings.port)])
+
+    asyncio.run(main())

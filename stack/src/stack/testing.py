@@ -1,0 +1,175 @@
+"""Test harness for the whole system as real processes, started with the commands an
+operator uses, and a student who writes to it through signed Twilio webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from shared import sandbox_defaults
+
+SERVICES = ("gateway", "conversation", "payments", "notifier")
+
+
+class Process:
+    """A service started as `python -m NAME`, with its output kept in a log file."""
+
+    def __init__(self, name: str, module: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.module = module
+        self.env = env
+        self.log_path = log_dir / f"{name}.log"
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=log
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as when a machine dies."""
+        assert self.popen is not None
+        self.popen.kill()
+        self.popen.wait(10)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_healthy(url: str, process: Process, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen is not None and process.popen.poll() is not None:
+            raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{process.name} not healthy in {timeout} s:\n{process.log_tail()}")
+
+
+@dataclass
+class Stack:
+    urls: dict[str, str]
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def gateway(self) -> str:
+        return self.urls["gateway"]
+
+    @property
+    def sandbox(self) -> str:
+        return self.urls["sandbox"]
+
+    def restart(self, name: str) -> None:
+        process = self.processes[name]
+        process.start()
+        wait_healthy(self.urls[name], process)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {n}\n{p.log_tail()}" for n, p in self.processes.items())
+
+
+def _base_env(ports: dict[str, int]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "PORT"))}
+    env.update(
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['gateway']}",
+        SANDBOX_URL=f"http://127.0.0.1:{ports['sandbox']}",
+        GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
+        CONSUMER_RETRY_DELAY_MS="200",
+        SEND_RETRY_WAIT_SECONDS="0.05",
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class Student:
+    """A phone number writing to the desk through signed Twilio webhooks."""
+
+    def __init__(self, stack: Stack, phone: str | None = None) -> None:
+        self.stack = stack
+        self.phone = phone or f"+23480{uuid.uuid4().int % 10**9:09d}"
+
+    def webhook(self, body: str, sid: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+        form = {
+            "MessageSid": sid or "SM" + uuid.uuid4().hex,
+            "AccountSid": sandbox_defaults.TWILIO_ACCOUNT_SID,
+            "From": f"whatsapp:{self.phone}",
+            "To": sandbox_defaults.TWILIO_WHATSAPP_FROM,
+            "Body": body,
+            "NumMedia": "0",
+            "ProfileName": "Test Student",
+        }
+        url = self.stack.gateway + "/api/v1/whatsapp/webhook"
+        signature = RequestValidator(sandbox_defaults.TWILIO_AUTH_TOKEN).compute_signature(
+            url, form
+        )
+        return form, {"X-Twilio-Signature": signature}
+
+    async def send(self, body: str, sid: str | None = None) -> httpx.Response:
+        form, headers = self.webhook(body, sid)
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.post(
+                self.stack.gateway + "/api/v1/whatsapp/webhook", data=form, headers=headers
+            )
+
+    async def received(self) -> list[str]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(
+                self.stack.sandbox + "/sandbox/twilio/messages", params={"to": self.phone}
+            )
+        response.raise_for_status()
+        return [m["body"] for m in response.json()["messages"]]
+
+    async def wait_for(self, count: int, within: float = 20.0) -> list[str]:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            bodies = await self.received()
+            if len(bodies) >= count:
+                return bodies
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"expected {count} replies, got {len(bodies)}: {bodies}\n{self.stack.logs()}"
+                )
+            await asyncio.sleep(0.05)
+
+    async def say(self, body: str) -> str:
+        """Send and return the one reply it causes."""
+        before = len(await self.received())
+        response = await self.send(body)
+        assert response.status_code == 200, response.text
+        return (await self.wait_for(before + 1))[before]
+
+    async def settled(self, seconds: float = 1.5) -> list[str]:
+        """Replies after waiting long enough for any extra (duplicate) one to show up."""
+        await asyncio.sleep(seconds)
+        return await self.received()
+
+
+def base_env(ports: dict[str, int]) -> dict[str, str]:
+    return _base_env(ports)

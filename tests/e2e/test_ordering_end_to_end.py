@@ -1,0 +1,84 @@
+"""The ordering seed's five steps through signed Twilio webhooks, the broker, the database
+and the notifier to the sandbox, with every reply's text checked where Twilio would get it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from stack.testing import Stack, Student
+
+SEED_STEPS: list[tuple[str, list[str]]] = [
+    ("hi", ["Welcome to Bright Path Tutors", "1. Shop study packs", "6. Subscribe / pay"]),
+    ("1", ["1 x 10", "1. WAEC Mathematics Pack — ₦5,000", "6. JSS Starter Bundle — ₦7,500"]),
+    ("1 x 10", ["Added 10 × WAEC Mathematics Pack", "total ₦50,000"]),
+    (
+        "place order",
+        ["Order summary", "WAEC Mathematics Pack × 10 — ₦50,000", "1. Yes, place order"],
+    ),
+    ("yes", ["is being processed", "ORD-", "Total: ₦50,000"]),
+]
+
+
+def check_seed_replies(bodies: list[str]) -> None:
+    assert len(bodies) == len(SEED_STEPS), bodies
+    for body, (sent, expected) in zip(bodies, SEED_STEPS, strict=True):
+        for fragment in expected:
+            assert fragment in body, f"reply to {sent!r} lacks {fragment!r}: {body!r}"
+
+
+@pytest.fixture(params=["services_stack", "embedded_stack"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+async def test_ordering_seed_steps_reply_as_expected(stack: Stack) -> None:
+    student = Student(stack)
+    for text, _ in SEED_STEPS:
+        await student.say(text)
+    check_seed_replies(await student.settled(0.5))
+
+
+async def test_same_webhook_delivered_twice_gives_exactly_one_reply(stack: Stack) -> None:
+    student = Student(stack)
+    form_sid = "SM" + "d" * 32
+    first = await student.send("hi", sid=form_sid)
+    second = await student.send("hi", sid=form_sid)
+    assert (first.status_code, second.status_code) == (200, 200)
+    await student.wait_for(1)
+    assert len(await student.settled()) == 1
+
+
+async def test_bad_signature_is_refused_and_nothing_is_sent(stack: Stack) -> None:
+    import httpx
+
+    student = Student(stack)
+    form, headers = student.webhook("hi")
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            stack.gateway + "/api/v1/whatsapp/webhook",
+            data={**form, "Body": "tampered"},
+            headers=headers,
+        )
+    assert response.status_code == 401
+    assert await student.settled() == []
+
+
+async def test_killing_conversation_mid_scenario_loses_nothing_and_repeats_nothing(
+    services_stack: Stack,
+) -> None:
+    students = [Student(services_stack) for _ in range(6)]
+    await asyncio.gather(*(s.say("hi") for s in students))
+    for student in students:
+        assert (await student.send("1")).status_code == 200
+    services_stack.processes["conversation"].kill()
+    # The gateway keeps accepting while the conversation service is down.
+    for student in students:
+        assert (await student.send("1 x 10")).status_code == 200
+    services_stack.restart("conversation")
+    await asyncio.gather(*(s.wait_for(3) for s in students))
+    for text in ("place order", "yes"):
+        await asyncio.gather(*(s.say(text) for s in students))
+    for student in students:
+        check_seed_replies(await student.settled(0.5))

@@ -1,0 +1,67 @@
+"""Settings refuse to start production without secrets; logs mask numbers and secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from conversation.settings import ConversationSettings
+from gateway.settings import GatewaySettings
+from shared.logging import JsonFormatter, mask_phone
+
+
+def test_production_without_secrets_refuses_to_start_and_names_them() -> None:
+    with pytest.raises(ValidationError) as error:
+        GatewaySettings(app_env="production")
+    message = str(error.value)
+    for name in ("RABBITMQ_URL", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"):
+        assert name in message
+
+
+def test_production_with_secrets_starts_and_never_uses_the_sandbox() -> None:
+    settings = GatewaySettings(
+        app_env="production",
+        rabbitmq_url="amqp://u:p@rabbit/",
+        public_base_url="https://desk.example.com",
+        twilio_account_sid="AC" + "2" * 32,
+        twilio_auth_token="real-token",
+    )
+    assert not settings.twilio_uses_sandbox
+    assert settings.twilio_base_url("http://127.0.0.1:8010") == "https://api.twilio.com"
+
+
+def test_per_service_database_url_overrides_the_shared_one() -> None:
+    settings = ConversationSettings(
+        database_url="postgresql+psycopg://a@h/shared",
+        conversation_database_url="postgresql+psycopg://a@h/own",
+    )
+    assert settings.resolved_database_url().endswith("/own")
+
+
+def test_secrets_do_not_show_in_the_settings_repr() -> None:
+    settings = GatewaySettings(twilio_auth_token="super-secret-token")
+    assert "super-secret-token" not in repr(settings)
+
+
+def test_log_lines_are_json_with_numbers_masked_and_secrets_redacted() -> None:
+    record = logging.makeLogRecord(
+        {
+            "msg": "reply.sent to whatsapp:+2348012345678",
+            "levelname": "INFO",
+            "phone": "+2348012345678",
+            "auth_token": "abc123",
+        }
+    )
+    line = json.loads(JsonFormatter("test").format(record))
+    assert "2348012345678" not in json.dumps(line)
+    assert line["phone"].endswith("678")
+    assert line["auth_token"] == "[redacted]"
+    assert line["service"] == "test"
+
+
+def test_masking_keeps_only_the_last_three_digits() -> None:
+    assert mask_phone("call +2348012345678 now") == "call +**********678 now"
+    assert mask_phone("order ORD-ABC123") == "order ORD-ABC123"
