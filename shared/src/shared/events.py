@@ -106,10 +106,22 @@ class Channel(StrEnum):
 
 
 class MediaRef(BaseModel):
+    """Media as a provider offers it (inbound) or as we stored it (outbound).
+
+    Inbound from Twilio: ``url`` is the provider's media URL. Inbound from the Cloud API:
+    ``provider_media_id`` is Meta's media id (``url`` empty until fetched). Stored media:
+    ``sha256`` names the file under ``MEDIA_ROOT``; the notifier turns it into a signed,
+    expiring link or an upload for the channel.
+    """
+
     model_config = ConfigDict(frozen=True)
 
-    url: str
+    url: str = ""
     content_type: str | None = None
+    provider_media_id: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    caption: str | None = None
 
 
 class Option(BaseModel):
@@ -163,6 +175,19 @@ class MessagePriority(StrEnum):
     BULK = "bulk"  # reminders, broadcasts
 
 
+class NotificationKind(StrEnum):
+    """What a message is, for the 24-hour window: outside it, only an approved template
+    configured for its kind may go (a plain reply has none and is held)."""
+
+    REPLY = "reply"
+    SOLUTION_READY = "solution_ready"
+    PAYMENT_RECEIVED = "payment_received"
+    RENEWAL_REMINDER = "renewal_reminder"
+    HOMEWORK_ASSIGNED = "homework_assigned"
+    SUPPORT_MESSAGE = "support_message"
+    ORDER_UPDATE = "order_update"
+
+
 @register
 class OutboundMessageRequested(Event):
     event_type: ClassVar[str] = "message.outbound.requested"
@@ -175,6 +200,55 @@ class OutboundMessageRequested(Event):
     media: tuple[MediaRef, ...] = ()
     priority: MessagePriority = MessagePriority.REPLY
     in_reply_to: str | None = None  # provider id of the message being answered
+    kind: NotificationKind = NotificationKind.REPLY
+    # Positional values for the kind's template, used only when it must go as one.
+    template_params: tuple[str, ...] = ()
+
+
+@register
+class ContactPreferenceChanged(Event):
+    """A number said `stop` (opted out) or `start` (back in); the notifier honours it."""
+
+    event_type: ClassVar[str] = "contact.preference.changed"
+
+    phone_number: str
+    opted_out: bool
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+# --- media, fetched and checked by the notifier for the others ---------------------
+
+
+class MediaRejection(StrEnum):
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    UNREADABLE = "unreadable"  # truncated or corrupt
+    DOWNLOAD_FAILED = "download_failed"
+
+
+@register
+class MediaFetchRequested(Event):
+    event_type: ClassVar[str] = "media.fetch.requested"
+
+    request_id: uuid.UUID
+    phone_number: str  # whose media; also the envelope key
+    channel: Channel
+    media: MediaRef
+    max_bytes: int = 5 * 1024 * 1024
+    allowed_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+
+
+@register
+class MediaFetched(Event):
+    """The outcome of a fetch: ``stored`` when accepted, else ``rejection`` and a reason."""
+
+    event_type: ClassVar[str] = "media.fetched"
+
+    request_id: uuid.UUID
+    phone_number: str
+    stored: MediaRef | None = None
+    rejection: MediaRejection | None = None
+    detail: str | None = None
 
 
 # --- domain events -----------------------------------------------------------------
@@ -199,6 +273,129 @@ class OrderPlaced(Event):
     currency: str
     total_minor: int
     lines: tuple[OrderLine, ...]
+
+
+# --- payments ----------------------------------------------------------------------
+
+
+class PaymentPurpose(StrEnum):
+    ORDER = "order"
+    PLAN = "plan"
+
+
+@register
+class PaymentRequested(Event):
+    """Ask payments for a checkout: for an order (amount given) or a plan (payments
+    knows the price). ``request_id`` makes a repeated request create one payment."""
+
+    event_type: ClassVar[str] = "payment.requested"
+
+    request_id: uuid.UUID
+    purpose: PaymentPurpose
+    phone_number: str
+    email: str | None = None
+    order_id: uuid.UUID | None = None
+    order_reference: str | None = None
+    plan_code: str | None = None
+    amount_minor: int | None = None  # orders only; plans are priced by payments
+    currency: str | None = None
+
+
+class PaymentFacts(BaseModel):
+    """What every payment event carries, so a consumer needs nothing else."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: uuid.UUID
+    reference: str  # the payment's own reference, sent to Paystack
+    purpose: PaymentPurpose
+    phone_number: str
+    amount_minor: int
+    currency: str
+    order_id: uuid.UUID | None = None
+    order_reference: str | None = None
+    plan_code: str | None = None
+
+
+@register
+class PaymentLinkCreated(Event):
+    event_type: ClassVar[str] = "payment.link.created"
+
+    payment: PaymentFacts
+    checkout_url: str
+
+
+@register
+class PaymentSucceeded(Event):
+    """Counted only after Paystack's verify endpoint agreed on status, amount, currency."""
+
+    event_type: ClassVar[str] = "payment.succeeded"
+
+    payment: PaymentFacts
+    paid_at: datetime
+
+
+@register
+class PaymentFailed(Event):
+    event_type: ClassVar[str] = "payment.failed"
+
+    payment: PaymentFacts
+    reason: str  # short, user-presentable: "declined", "abandoned", "could not start"
+
+
+class SubscriptionFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subscription_id: uuid.UUID
+    phone_number: str
+    plan_code: str
+    plan_name: str
+    status: Literal["active", "expired", "cancelled"]
+    starts_at: datetime
+    ends_at: datetime
+    homework_credits: int | None = None  # None: unlimited while active
+
+
+@register
+class SubscriptionStarted(Event):
+    event_type: ClassVar[str] = "subscription.started"
+
+    subscription: SubscriptionFacts
+
+
+@register
+class SubscriptionExtended(Event):
+    event_type: ClassVar[str] = "subscription.extended"
+
+    subscription: SubscriptionFacts
+
+
+@register
+class SubscriptionExpired(Event):
+    event_type: ClassVar[str] = "subscription.expired"
+
+    subscription: SubscriptionFacts
+
+
+@register
+class SubscriptionRenewalDue(Event):
+    event_type: ClassVar[str] = "subscription.renewal.due"
+
+    subscription: SubscriptionFacts
+    days_left: int
+
+
+@register
+class PaystackEventReceived(Event):
+    """A Paystack webhook whose signature the gateway checked; payments still verifies
+    the charge with Paystack before anything counts."""
+
+    event_type: ClassVar[str] = "paystack.event.received"
+
+    event: str  # e.g. "charge.success"
+    reference: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    received_at: datetime = Field(default_factory=utcnow)
 
 
 def payload_dict(event: Event) -> dict[str, Any]:
