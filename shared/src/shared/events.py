@@ -149,6 +149,11 @@ class InboundMessageReceived(Event):
     media: tuple[MediaRef, ...] = ()
     profile_name: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
+    # A tapped button or list row: the id of the option we offered (``text`` holds its title).
+    selected_option_id: str | None = None
+    # A message of a kind we do not handle (audio, location, sticker ...): its kind, so
+    # the conversation can say politely what we accept.
+    unsupported_kind: str | None = None
 
 
 DeliveryState = Literal["queued", "sending", "sent", "delivered", "read", "failed", "undelivered"]
