@@ -1,9 +1,9 @@
-"""Turns one inbound message into state changes and outbound messages, in one transaction."""
+"""Turns each event on the conversation queue (a message, a photo verdict, a payment or
+subscription event) into state changes and outbound events, in one transaction."""
 
 from __future__ import annotations
 
 import logging
-import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,16 +11,30 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversation import catalog, engine, metrics
-from conversation.models import CartItem, ConversationState, Lead, Order, OrderLine, inbox
+from conversation import context, desk_settings, engine, metrics, reactions
+from conversation.actions import Actions, Actor
+from conversation.effects import ChangeContactPreference
+from conversation.models import (
+    CartItem,
+    ConversationState,
+    Lead,
+    Order,
+    OrderLine,
+    Student,
+    inbox,
+)
+from conversation.outgoing import Outgoing, derived_id
 from conversation.settings import ConversationSettings
 from shared import metrics as shared_metrics
 from shared.events import (
+    Channel,
     Envelope,
     Event,
     InboundMessageReceived,
+    MediaFetched,
     OrderPlaced,
-    OutboundMessageRequested,
+    PaymentPurpose,
+    PaymentRequested,
 )
 from shared.events import (
     OrderLine as OrderLineEvent,
@@ -31,17 +45,14 @@ from shared.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-# Outbound ids derive from the inbound message, so handling it again can never make a
-# second, differently-numbered reply that the notifier would send twice.
-_REPLY_NAMESPACE = uuid.UUID("6f1c1c57-2f0e-4c55-9d1e-7a1c8b3e5a10")
-_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
 
 def new_order_reference() -> str:
-    return "ORD-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return context.new_reference("ORD")
 
 
 class InboundHandler:
+    """The conversation queue's one handler; dispatches on the event's type."""
+
     def __init__(
         self,
         settings: ConversationSettings,
@@ -58,29 +69,36 @@ class InboundHandler:
         self.clock = clock
 
     async def __call__(self, envelope: Envelope[Event]) -> None:
-        message = envelope.payload
-        if not isinstance(message, InboundMessageReceived):
+        payload = envelope.payload
+        if isinstance(payload, InboundMessageReceived):
+            key = f"{payload.channel}:{payload.provider_message_id}"
+        elif isinstance(payload, MediaFetched | reactions.HANDLED):
+            key = f"{payload.event_type}:{envelope.id}"
+        else:
             return
         async with self.sessions() as session, session.begin():
-            key = f"{message.channel}:{message.provider_message_id}"
             if not await claim(session, inbox, self.queue, key):
                 shared_metrics.DUPLICATES_DROPPED.labels("conversation", self.queue).inc()
-                log.info("inbound.duplicate_dropped", extra={"channel": message.channel.value})
+                log.info("event.duplicate_dropped", extra={"type": envelope.type})
                 return
-            event_ids = await self._take_turn(session, envelope, message)
+            out = Outgoing(key, envelope.trace_id)
+            if isinstance(payload, InboundMessageReceived):
+                await self._take_turn(session, out, payload)
+            elif isinstance(payload, MediaFetched):
+                await self._media_checked(session, out, payload)
+            else:
+                desk = await desk_settings.load(session, self.settings)
+                await reactions.react(session, payload, out, desk, self.clock())
+            await session.flush()
+            event_ids = [await self.outbox.add(session, event) for event in out.events]
         try:
             await self.outbox.flush(event_ids)
         except BrokerUnavailableError:
             log.warning("outbox.flush_deferred_to_relay", extra={"events": len(event_ids)})
 
-    async def _take_turn(
-        self,
-        session: AsyncSession,
-        envelope: Envelope[Event],
-        message: InboundMessageReceived,
-    ) -> list[uuid.UUID]:
-        now = self.clock()
-        phone = message.from_number
+    async def _load(
+        self, session: AsyncSession, phone: str
+    ) -> tuple[ConversationState | None, engine.Conversation]:
         row = await session.get(ConversationState, phone, with_for_update=True)
         cart_rows = (
             await session.scalars(
@@ -90,58 +108,129 @@ class InboundHandler:
         current = engine.Conversation(
             state=row.state if row else engine.MENU,
             data=row.data if row else {},
-            last_active=_aware(row.last_inbound_at) if row else None,
+            last_active=context.aware(row.last_inbound_at) if row else None,
             cart=tuple(engine.CartLine(item.sku, item.quantity) for item in cart_rows),
         )
-        ctx = engine.Context(
-            now=now,
-            catalog=await catalog.active_products(session),
-            business_name=self.settings.business_name,
-            currency=self.settings.currency,
-            new_reference=new_order_reference(),
-        )
-        turn = engine.remember_offered(engine.handle(current, message.text, ctx))
-        self._count(current, turn)
+        return row, current
 
+    async def _take_turn(
+        self, session: AsyncSession, out: Outgoing, message: InboundMessageReceived
+    ) -> None:
+        now = self.clock()
+        phone = message.from_number
+        row, current = await self._load(session, phone)
+        desk = await desk_settings.load(session, self.settings)
+        ctx = await context.load(session, phone, desk, now)
+        turn = engine.handle(
+            current,
+            message.text,
+            ctx,
+            selected=message.selected_option_id,
+            media=message.media,
+            unsupported=message.unsupported_kind,
+        )
+        if ctx.role == "student":
+            await self._touch_lead(session, message, now)
+        await self._apply(
+            session,
+            out,
+            row,
+            current,
+            turn,
+            phone,
+            message.channel,
+            now,
+            desk,
+            in_reply_to=message.provider_message_id,
+        )
+
+    async def _media_checked(
+        self, session: AsyncSession, out: Outgoing, verdict: MediaFetched
+    ) -> None:
+        now = self.clock()
+        phone = verdict.phone_number
+        row, current = await self._load(session, phone)
+        if row is None or current.data.get("media_request") != str(verdict.request_id):
+            metrics.EVENTS_IGNORED.labels(verdict.event_type).inc()
+            log.info("media.verdict_no_longer_awaited")
+            return
+        desk = await desk_settings.load(session, self.settings)
+        ctx = await context.load(session, phone, desk, now)
+        result = engine.MediaResult(stored=verdict.stored, rejection=verdict.rejection)
+        turn = engine.media_arrived(current, result, ctx)
+        if turn is None:
+            metrics.EVENTS_IGNORED.labels(verdict.event_type).inc()
+            return
+        await self._apply(
+            session,
+            out,
+            row,
+            current,
+            turn,
+            phone,
+            Channel(row.channel),
+            now,
+            desk,
+            touch=False,
+        )
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        out: Outgoing,
+        row: ConversationState | None,
+        current: engine.Conversation,
+        turn: engine.Turn,
+        phone: str,
+        channel: Channel,
+        now: datetime,
+        desk: desk_settings.DeskSettings,
+        *,
+        in_reply_to: str | None = None,
+        touch: bool = True,
+    ) -> None:
+        turn = engine.remember_offered(turn)
+        self._count(current, turn)
         if row is None:
             row = ConversationState(phone_number=phone)
             session.add(row)
-        row.state, row.data, row.channel = turn.state, dict(turn.data), message.channel.value
-        row.last_inbound_at = row.updated_at = now
-        await self._touch_lead(session, message, now)
         if turn.cart != current.cart:
             await session.execute(delete(CartItem).where(CartItem.phone_number == phone))
             session.add_all(
                 CartItem(phone_number=phone, sku=line.sku, quantity=line.quantity, position=i)
                 for i, line in enumerate(turn.cart)
             )
-
-        events: list[Envelope[Event]] = []
         if turn.order is not None:
-            events.append(self._place_order(session, turn.order, phone, now, envelope))
-        for index, reply in enumerate(turn.replies):
-            outbound = OutboundMessageRequested(
-                message_id=uuid.uuid5(
-                    _REPLY_NAMESPACE, f"{message.channel}:{message.provider_message_id}:{index}"
-                ),
-                to_number=phone,
-                channel=message.channel,
-                text=reply.text,
-                options=reply.options,
-                in_reply_to=message.provider_message_id,
-            )
-            events.append(Envelope.wrap(outbound, key=phone, trace_id=envelope.trace_id))
-        await session.flush()
-        return [await self.outbox.add(session, event) for event in events]
+            await self._place_order(session, out, turn.order, phone, now)
 
-    def _place_order(
+        actions = Actions(session, Actor(phone, channel, now, desk), out)
+        opting_in = [
+            e for e in turn.effects if isinstance(e, ChangeContactPreference) and not e.opted_out
+        ]
+        for effect in opting_in:  # back in first, so the welcome-back reply can go
+            await actions.apply(effect)
+        for reply in turn.replies:
+            out.message(phone, channel, reply.text, reply.options, in_reply_to=in_reply_to)
+        for effect in turn.effects:
+            if effect not in opting_in:
+                await actions.apply(effect)
+
+        data = dict(turn.data)
+        if actions.media_request is not None:
+            data["media_request"] = actions.media_request
+        row.state, row.data, row.channel = turn.state, data, channel.value
+        if touch or row.last_inbound_at is None:
+            row.last_inbound_at = now
+        row.updated_at = now
+
+    async def _place_order(
         self,
         session: AsyncSession,
+        out: Outgoing,
         draft: engine.OrderDraft,
         phone: str,
         now: datetime,
-        envelope: Envelope[Event],
-    ) -> Envelope[Event]:
+    ) -> None:
         order = Order(
             id=uuid.uuid4(),
             reference=draft.reference,
@@ -163,23 +252,39 @@ class InboundHandler:
         session.add(order)
         metrics.ORDERS_PLACED.inc()
         log.info("order.placed", extra={"reference": order.reference, "total": order.total_minor})
-        placed = OrderPlaced(
-            order_id=order.id,
-            reference=order.reference,
-            phone_number=phone,
-            currency=order.currency,
-            total_minor=order.total_minor,
-            lines=tuple(
-                OrderLineEvent(
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price_minor=line.unit_price_minor,
-                )
-                for line in order.lines
+        out.event(
+            OrderPlaced(
+                order_id=order.id,
+                reference=order.reference,
+                phone_number=phone,
+                currency=order.currency,
+                total_minor=order.total_minor,
+                lines=tuple(
+                    OrderLineEvent(
+                        sku=line.sku,
+                        name=line.name,
+                        quantity=line.quantity,
+                        unit_price_minor=line.unit_price_minor,
+                    )
+                    for line in order.lines
+                ),
             ),
+            key=phone,
         )
-        return Envelope.wrap(placed, key=phone, trace_id=envelope.trace_id)
+        student = await session.scalar(select(Student).where(Student.phone_number == phone))
+        out.event(
+            PaymentRequested(
+                request_id=derived_id(f"order:{order.id}", "payment"),
+                purpose=PaymentPurpose.ORDER,
+                phone_number=phone,
+                email=student.email if student else None,
+                order_id=order.id,
+                order_reference=order.reference,
+                amount_minor=order.total_minor,
+                currency=order.currency,
+            ),
+            key=phone,
+        )
 
     async def _touch_lead(
         self, session: AsyncSession, message: InboundMessageReceived, now: datetime
@@ -206,8 +311,3 @@ class InboundHandler:
             metrics.STATE_EXPIRIES.inc()
         if not turn.understood:
             metrics.UNKNOWN_INPUTS.labels(current.state).inc()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -21,6 +21,10 @@ class Word(StrEnum):
     CART = "cart"
     CLEAR = "clear"
     CHECKOUT = "checkout"
+    SKIP = "skip"
+    END = "end"
+    ACCEPT = "accept"
+    WORK = "work"
 
 
 # Every phrase a user might send for a word; typos within one or two letters are caught
@@ -66,6 +70,22 @@ _PHRASES: dict[str, Word] = {
     "checkout": Word.CHECKOUT,
     "check out": Word.CHECKOUT,
     "order": Word.CHECKOUT,
+    "skip": Word.SKIP,
+    "no note": Word.SKIP,
+    "none": Word.SKIP,
+    "end": Word.END,
+    "end chat": Word.END,
+    "close": Word.END,
+    "close ticket": Word.END,
+    "accept": Word.ACCEPT,
+    "take it": Word.ACCEPT,
+    "i ll take it": Word.ACCEPT,
+    "work": Word.WORK,
+    "my work": Word.WORK,
+    "open work": Word.WORK,
+    "list": Word.WORK,
+    "tickets": Word.WORK,
+    "open tickets": Word.WORK,
 }
 # Short phrases are too easily confused with each other to guess at.
 _FUZZY_MIN_LENGTH = 4
@@ -132,4 +152,24 @@ def remove_from_cart(text: str) -> int | None:
     match = re.fullmatch(
         r"(?:remove|delete|drop) (?:item |product |number |no )?(\d{1,4})", normalise(text)
     )
+    return int(match.group(1)) if match else None
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")
+
+
+def email(text: str) -> str | None:
+    """A plausible email address in ``text`` (surrounding spaces allowed), lower-cased."""
+    candidate = unicodedata.normalize("NFKC", text).strip().strip("<>.,;")
+    if len(candidate) > 254 or not _EMAIL.fullmatch(candidate):
+        return None
+    return candidate.lower()
+
+
+def rating(text: str) -> int | None:
+    """'5', '5 stars', '4/5', '⭐⭐⭐' -> a rating from 1 to 5."""
+    stars = text.count("⭐") or text.count("★")
+    if stars and not re.search(r"\d", text):
+        return stars if 1 <= stars <= 5 else None
+    match = re.fullmatch(r"(?:rate |rating )?([1-5])(?: ?stars?| 5| out of 5)?", normalise(text))
     return int(match.group(1)) if match else None

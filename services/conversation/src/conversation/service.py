@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from conversation import catalog
+import asyncio
+
+from conversation import catalog, faq, tutoring
 from conversation.app import create_app
 from conversation.consumers import QUEUE, build_consumers
 from conversation.handlers import InboundHandler
@@ -34,6 +36,8 @@ class ConversationService(ConsumingService):
         health.add("broker", broker_up)
         relay = Outbox(outbox, self.sessions, broker, service=settings.service_name)
         inbound = InboundHandler(settings, self.sessions, relay, queue=QUEUE)
+        self.inbound = inbound
+        self.relay = relay
         super().__init__(
             name=settings.service_name,
             app=create_app(settings, health, self.sessions),
@@ -46,7 +50,21 @@ class ConversationService(ConsumingService):
     async def start(self) -> None:
         async with self.sessions() as session, session.begin():
             await catalog.seed_from_file(session, self.settings.catalog_file)
+            await faq.seed_from_file(session, self.settings.faq_file)
         await super().start()
+
+    async def on_started(self) -> None:
+        self.run_in_background(
+            asyncio.create_task(
+                tutoring.run_reassignment_loop(
+                    self.settings,
+                    self.sessions,
+                    self.relay,
+                    self.stopping,
+                    lambda: self.inbound.clock(),
+                )
+            )
+        )
 
 
 def build_service(settings: ConversationSettings, broker: Broker) -> ConversationService:

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from shared.settings import ServiceSettings
 
 DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.json"
+DEFAULT_FAQ = Path(__file__).parent / "data" / "faq.json"
 
 
 class ConversationSettings(ServiceSettings):
@@ -23,8 +24,11 @@ class ConversationSettings(ServiceSettings):
 
     conversation_database_url: SecretStr | None = None
     catalog_file: Path = DEFAULT_CATALOG
+    faq_file: Path = DEFAULT_FAQ
     business_name: str = "Bright Path Tutors"
     currency: str = "NGN"
+    # How often the tutor loop looks for offers not accepted in time.
+    reassign_check_seconds: float = 15.0
 
     def _is_set(self, env_name: str) -> bool:
         if env_name == "DATABASE_URL" and self.conversation_database_url is not None:

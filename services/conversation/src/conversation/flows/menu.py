@@ -1,23 +1,39 @@
-"""The main menu: where every conversation starts and returns."""
+"""The main menu: where every student conversation starts and returns.
+
+menu   the six options; each starts its flow. Shopping commands (1 x 10, CART ...) work
+       straight from here, as the ordering seed allowed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from conversation import copy
-from conversation.engine import MENU, Context, Conversation, Input, StateHandler, Turn, main_menu
-from conversation.flows import ordering
+from conversation.engine import (
+    MENU,
+    Context,
+    Conversation,
+    Input,
+    StateHandler,
+    Turn,
+    main_menu,
+    not_understood,
+)
+from conversation.flows import faq, homework, ordering, subscription, support
 
 
 def in_menu(conversation: Conversation, message: Input, ctx: Context) -> Turn:
-    if message.choice == "shop":
-        return ordering.show_products(conversation, ctx, started=True)
-    if message.choice is not None:
-        return ordering.show_products(conversation, ctx, note=copy.NOT_YET)
-    # Shopping commands work straight from the menu, as the ordering seed allowed.
+    starts = {
+        "shop": lambda: ordering.show_products(conversation, ctx, started=True),
+        "homework": lambda: homework.start(conversation, ctx),
+        "support": lambda: support.start(conversation, ctx),
+        "subscription": lambda: subscription.show(conversation, ctx),
+        "faq": lambda: faq.topics(conversation, ctx, started=True),
+        "pay": lambda: subscription.choose_plan(conversation, ctx),
+    }
+    if message.choice in starts:
+        return starts[message.choice]()
     if ordering.is_shopping_command(message):
         return ordering.browsing(conversation, message, ctx)
-    return replace(main_menu(conversation, ctx, copy.UNKNOWN_MENU), understood=False)
+    return not_understood(main_menu(conversation, ctx, copy.UNKNOWN_MENU))
 
 
 STATES: dict[str, StateHandler] = {MENU: in_menu}
