@@ -255,6 +255,11 @@ def handle(
 ) -> Turn:
     """One inbound message in, one turn out."""
     home = _home_state(ctx)
+    if conversation.state.split(".")[0] != home.split(".")[0] and home != MENU:
+        # A number just registered as a tutor or agent starts at their desk.
+        conversation = replace(conversation, state=home)
+    elif conversation.state.startswith(("tutor.", "agent.")) and home == MENU:
+        conversation = replace(conversation, state=MENU, data={})
     if (
         conversation.last_active is not None
         and conversation.state != home
@@ -277,7 +282,7 @@ def handle(
     if message.word is intents.Word.START:
         welcome_back = main_menu(conversation, ctx, copy.OPTED_IN)
         return replace(welcome_back, effects=(ChangeContactPreference(opted_out=False),))
-    if message.word is intents.Word.MENU or conversation.is_new:
+    if message.word is intents.Word.MENU or (conversation.is_new and home == MENU):
         return main_menu(conversation, ctx)
     if message.word is intents.Word.CANCEL and not media:
         return main_menu(conversation, ctx, copy.CANCELLED)

@@ -72,7 +72,7 @@ class InboundHandler:
         payload = envelope.payload
         if isinstance(payload, InboundMessageReceived):
             key = f"{payload.channel}:{payload.provider_message_id}"
-        elif isinstance(payload, MediaFetched | reactions.HANDLED):
+        elif isinstance(payload, (MediaFetched, *reactions.HANDLED)):
             key = f"{payload.event_type}:{envelope.id}"
         else:
             return
@@ -191,9 +191,6 @@ class InboundHandler:
     ) -> None:
         turn = engine.remember_offered(turn)
         self._count(current, turn)
-        if row is None:
-            row = ConversationState(phone_number=phone)
-            session.add(row)
         if turn.cart != current.cart:
             await session.execute(delete(CartItem).where(CartItem.phone_number == phone))
             session.add_all(
@@ -215,6 +212,9 @@ class InboundHandler:
             if effect not in opting_in:
                 await actions.apply(effect)
 
+        if row is None:
+            row = ConversationState(phone_number=phone)
+            session.add(row)
         data = dict(turn.data)
         if actions.media_request is not None:
             data["media_request"] = actions.media_request

@@ -52,8 +52,11 @@ def at_desk(conversation: Conversation, message: Input, ctx: Context) -> Turn:
         ticket = _find(ctx, message.choice.removeprefix("ticket:"))
     else:
         words = intents.normalise(message.text).split()
-        if len(words) == 2 and words[0] in ("pick", "open", "take"):
-            ticket = _find(ctx, words[1].upper())
+        number = intents.number(message.text)
+        if number is not None and 1 <= number <= len(ctx.tickets):
+            ticket = ctx.tickets[number - 1]
+        elif len(words) in (2, 3) and words[0] in ("pick", "open", "take"):
+            ticket = _find(ctx, "-".join(words[1:]).upper())
     if ticket is not None:
         return respond(
             conversation,

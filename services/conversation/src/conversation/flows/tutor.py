@@ -76,8 +76,14 @@ def at_desk(conversation: Conversation, message: Input, ctx: Context) -> Turn:
             return home(conversation, ctx, copy.NOTHING_TO_ACCEPT)
     else:
         words = intents.normalise(message.text).split()
-        if len(words) == 2 and words[0] in ("accept", "answer"):
-            item = _find(ctx, words[1].upper())
+        number = intents.number(message.text)
+        if number is not None and 1 <= number <= len(ctx.work):
+            item = ctx.work[number - 1]
+        elif len(words) in (2, 3) and words[0] in ("accept", "answer"):
+            reference = "-".join(words[1:]).upper()
+            item = _find(ctx, reference)
+            if item is None:
+                return home(conversation, ctx, copy.work_gone(reference))
     if item is not None:
         return _answer(conversation, item, accept=item.status == "offered")
     if message.word is intents.Word.WORK:
