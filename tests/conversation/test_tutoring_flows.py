@@ -36,7 +36,7 @@ from shared.events import (
     SubscriptionRenewalDue,
     SubscriptionStarted,
 )
-from tests.conversation.conftest import Phone, World
+from tests.conversation.conftest import World
 
 STORED = MediaRef(sha256="ab" * 32, content_type="image/png", size_bytes=2048)
 
@@ -68,7 +68,7 @@ async def test_student_registers_submits_typed_homework_and_rates_the_tutors_ans
     replies = await student.send("yeah")
     assert "registered, Ada" in replies[0].text
     assert "Which subject" in replies[1].text
-    assert [o.title for o in replies[1].options][0] == "Mathematics"
+    assert replies[1].options[0].title == "Mathematics"
     assert "type your question" in await student.say("mathematics")
     assert "note" in await student.say("Solve 2x + 3 = 11")
     check = await student.say("skip")
