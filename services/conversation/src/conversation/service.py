@@ -40,7 +40,7 @@ class ConversationService(ConsumingService):
         self.relay = relay
         super().__init__(
             name=settings.service_name,
-            app=create_app(settings, health, self.sessions),
+            app=create_app(settings, health, self.sessions, relay),
             broker=broker,
             engine=engine,
             outbox=relay,
