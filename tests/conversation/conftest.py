@@ -66,6 +66,17 @@ class World:
         await eventually(lambda: self.broker.depth("spy") == 0)
         await asyncio.sleep(0.02)
 
+    async def handled_nothing_pending(self) -> None:
+        """Wait until everything the service committed has been published and seen."""
+
+        async def empty() -> bool:
+            async with self.service.sessions() as session:
+                return not await session.scalar(select(func.count()).select_from(outbox))
+
+        await eventually(empty, what="an empty outbox")
+        await eventually(lambda: self.broker.depth("spy") == 0)
+        await asyncio.sleep(0.05)
+
     async def deliver(self, event: Event, key: str) -> None:
         envelope = await self.publish(event, key)
         await self.handled(f"{event.event_type}:{envelope.id}")
