@@ -3,6 +3,7 @@ what it tells students and tutors, and that each write lands in the audit log.""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -257,17 +258,20 @@ async def test_leads_faq_products_orders_and_settings(world: World, api: httpx.A
     topics = [f["topic"] for f in (await api.get("/api/faq")).json()["items"]]
     assert "Refunds?" not in topics
 
+    sku = f"TEST-{uuid.uuid4().hex[:6].upper()}"
     product = await api.post(
-        "/api/products", json={"sku": "NECO-BIO", "name": "NECO Biology", "price_minor": 450000}
+        "/api/products", json={"sku": sku, "name": "Test Biology", "price_minor": 450000}
     )
-    assert product.status_code in (201, 409)
-    edited = await api.patch("/api/products/NECO-BIO", json={"price_minor": 460000})
+    assert product.status_code == 201
+    assert (await api.post("/api/products", json=product.json())).status_code == 409
+    edited = await api.patch(f"/api/products/{sku}", json={"price_minor": 460000})
     assert edited.json()["price_minor"] == 460000
     skus = [
         p["sku"] for p in (await api.get("/api/products", params={"limit": 200})).json()["items"]
     ]
-    assert "NECO-BIO" in skus
-    await api.patch("/api/products/NECO-BIO", json={"active": False})
+    assert sku in skus
+    hidden = await api.patch(f"/api/products/{sku}", json={"active": False})
+    assert hidden.json()["active"] is False
 
     for text in ("menu", "1 x 1", "place order", "yes"):
         await lead.say(text)

@@ -4,7 +4,7 @@ into the engine's pure Context."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,6 +80,7 @@ async def load(
         faq=tuple(engine.FaqItem(row.topic, row.answer) for row in faq_rows),
         new_homework_reference=new_reference("HW"),
         new_ticket_reference=new_reference("TCK"),
+        idle_limit=timedelta(seconds=desk.idle_timeout_seconds),
     )
     if role == "tutor":
         return await _with_work(session, ctx, phone)

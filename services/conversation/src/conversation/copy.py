@@ -29,7 +29,11 @@ def menu(business_name: str) -> str:
     return f"{business_name} — main menu. Reply with a number:"
 
 
-EXPIRED = "Your last session ended after 30 minutes without a reply, so we started again."
+def expired(idle_seconds: int) -> str:
+    span = f"{idle_seconds // 60} minutes" if idle_seconds >= 120 else f"{idle_seconds} seconds"
+    return f"Your last session ended after {span} without a reply, so we started again."
+
+
 CANCELLED = "Cancelled. Back to the main menu:"
 NOT_YET = "That part of the desk opens soon. Meanwhile you can shop our study packs:"
 UNKNOWN_MENU = "Sorry, I didn't catch that. Reply with a number from the menu, or HELP."

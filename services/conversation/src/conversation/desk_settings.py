@@ -39,6 +39,7 @@ def defaults(settings: ConversationSettings) -> dict[str, Any]:
         "currency": settings.currency,
         "free_credits": 3,
         "reassign_after_seconds": 1800,
+        "idle_timeout_seconds": 1800,
         "subjects": ["Mathematics", "English", "Physics", "Chemistry", "Biology"],
         "levels": ["Primary", "JSS", "SSS", "University"],
         "plans": DEFAULT_PLANS,
@@ -51,6 +52,7 @@ VALUE_TYPES: dict[str, type] = {
     "currency": str,
     "free_credits": int,
     "reassign_after_seconds": int,
+    "idle_timeout_seconds": int,
     "subjects": list,
     "levels": list,
     "plans": list,
@@ -63,6 +65,7 @@ class DeskSettings:
     currency: str
     free_credits: int
     reassign_after_seconds: int
+    idle_timeout_seconds: int
     subjects: tuple[str, ...]
     levels: tuple[str, ...]
     plans: tuple[engine.Plan, ...]
@@ -81,6 +84,7 @@ async def load(session: AsyncSession, settings: ConversationSettings) -> DeskSet
         currency=str(values["currency"]),
         free_credits=int(values["free_credits"]),
         reassign_after_seconds=int(values["reassign_after_seconds"]),
+        idle_timeout_seconds=int(values["idle_timeout_seconds"]),
         subjects=tuple(str(s) for s in values["subjects"]),
         levels=tuple(str(s) for s in values["levels"]),
         plans=tuple(

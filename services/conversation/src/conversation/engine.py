@@ -138,6 +138,7 @@ class Context:
     open_ticket: TicketItem | None = None  # students: their open ticket, if any
     new_homework_reference: str = "HW-TEST"
     new_ticket_reference: str = "TCK-TEST"
+    idle_limit: timedelta = IDLE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -263,9 +264,10 @@ def handle(
     if (
         conversation.last_active is not None
         and conversation.state != home
-        and ctx.now - conversation.last_active > IDLE_LIMIT
+        and ctx.now - conversation.last_active > ctx.idle_limit
     ):
-        return replace(main_menu(conversation, ctx, copy.EXPIRED), expired=True)
+        note = copy.expired(int(ctx.idle_limit.total_seconds()))
+        return replace(main_menu(conversation, ctx, note), expired=True)
     offered = list(conversation.data.get("offered", []))
     if conversation.state == MENU and not offered and ctx.role == "student":
         offered = [option.id for option in copy.MENU_OPTIONS]
