@@ -111,6 +111,8 @@ def _base_env(ports: dict[str, int]) -> dict[str, str]:
 class Student:
     """A phone number writing to the desk through signed Twilio webhooks."""
 
+    profile_name = "Test Student"
+
     def __init__(self, stack: Stack, phone: str | None = None) -> None:
         self.stack = stack
         self.phone = phone or f"+23480{uuid.uuid4().int % 10**9:09d}"
@@ -123,7 +125,7 @@ class Student:
             "To": sandbox_defaults.TWILIO_WHATSAPP_FROM,
             "Body": body,
             "NumMedia": "0",
-            "ProfileName": "Test Student",
+            "ProfileName": self.profile_name,
         }
         url = self.stack.gateway + "/api/v1/whatsapp/webhook"
         signature = RequestValidator(sandbox_defaults.TWILIO_AUTH_TOKEN).compute_signature(
@@ -169,6 +171,44 @@ class Student:
         """Replies after waiting long enough for any extra (duplicate) one to show up."""
         await asyncio.sleep(seconds)
         return await self.received()
+
+    async def said(self, body: str, replies: int) -> list[str]:
+        """Send and return the ``replies`` replies it causes (for turns that send several)."""
+        before = len(await self.received())
+        response = await self.send(body)
+        assert response.status_code == 200, response.text
+        return (await self.wait_for(before + replies))[before : before + replies]
+
+    async def next_message(self, within: float = 20.0) -> str:
+        """Wait for the next message that arrives without this number writing first."""
+        before = len(await self.received())
+        return (await self.wait_for(before + 1, within))[before]
+
+
+class Tutor(Student):
+    """A tutor's phone: registered through the admin API, then working on WhatsApp."""
+
+    profile_name = "Test Tutor"
+
+
+class Agent(Student):
+    """A support agent's phone: registered through the admin API, then chatting on WhatsApp."""
+
+    profile_name = "Test Agent"
+
+
+class Admin:
+    """The conversation service's admin API, with the development token."""
+
+    def __init__(self, stack: Stack, token: str = sandbox_defaults.ADMIN_API_TOKEN) -> None:
+        self.base = stack.urls["conversation"]
+        self.headers = {"Authorization": f"Bearer {token}", "X-Admin-Actor": "e2e"}
+
+    async def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.base, headers=self.headers, timeout=10) as c:
+            response = await c.request(method, path, **kwargs)  # type: ignore[arg-type]
+        response.raise_for_status()
+        return response
 
 
 def base_env(ports: dict[str, int]) -> dict[str, str]:

@@ -95,6 +95,8 @@ def answering(conversation: Conversation, message: Input, ctx: Context) -> Turn:
     reference = str(conversation.data.get("homework", ""))
     if _find(ctx, reference) is None:
         return home(conversation, ctx, copy.work_gone(reference))
+    if message.word is intents.Word.WORK and not message.media:
+        return home(conversation, ctx)
     if message.media:
         return respond(
             conversation,

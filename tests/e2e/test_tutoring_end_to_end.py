@@ -1,0 +1,162 @@
+"""The tutoring flows through signed Twilio webhooks, RabbitMQ, PostgreSQL, every service as
+its own process and the notifier to the sandbox: a student, a tutor and an agent each do
+their whole job, and every text is read where Twilio would get it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from shared.events import Envelope, SubscriptionFacts, SubscriptionStarted
+from shared.messaging.rabbitmq import RabbitBroker
+from stack.testing import Admin, Agent, Stack, Student, Tutor
+
+
+def _reference(text: str, prefix: str) -> str:
+    return next(word.strip(".,:") for word in text.split() if word.startswith(prefix + "-"))
+
+
+async def _register(student: Student, first_ask: str) -> list[str]:
+    """From the menu, start a flow that needs a profile and register on the way."""
+    assert "full name" in await student.say(first_ask)
+    level = await student.say("Ada Obi")
+    assert "What level are you at?" in level and "3. SSS" in level
+    assert "email address" in await student.say("3")
+    summary = await student.say("ada@example.com")
+    assert "Email: ada@example.com" in summary and "1. Yes, that's right" in summary
+    return await student.said("yes", 2)
+
+
+async def test_student_registers_submits_homework_a_tutor_answers_and_the_student_rates(
+    services_stack: Stack,
+) -> None:
+    admin, student, tutor = Admin(services_stack), Student(services_stack), Tutor(services_stack)
+    await admin.request(
+        "POST",
+        "/api/tutors",
+        json={"phone_number": tutor.phone, "name": "Tola Bello", "subjects": ["Mathematics"]},
+    )
+    assert "Welcome to Bright Path Tutors" in await student.say("hi")
+    registered, subjects = await _register(student, "2")
+    assert "registered, Ada" in registered
+    assert "Which subject" in subjects and "1. Mathematics" in subjects
+    assert "type your question" in await student.say("1")
+    assert "SKIP" in await student.say("Solve 2x + 3 = 11")
+    check = await student.say("skip")
+    assert "Question: Solve 2x + 3 = 11" in check and "Uses 1 of your 3 free credits" in check
+    submitted = await student.say("yes")
+    assert "1 free credit used, 2 left" in submitted
+    reference = _reference(submitted, "HW")
+
+    offer = (await tutor.wait_for(1))[0]
+    assert f"New homework {reference} (Mathematics, SSS)" in offer
+    assert "Solve 2x + 3 = 11" in offer and "Reply ACCEPT" in offer
+    accepted = await tutor.say("accept")
+    assert f"You accepted {reference}" in accepted
+    desk = await tutor.say("work")
+    assert f"1. {reference} Mathematics — accepted: send the solution" in desk
+    assert "Send the solution as text or a photo" in await tutor.say("1")
+    before = len(await student.received())
+    sent = await tutor.say("x = 4, because 2x = 8")
+    assert f"Solution for {reference} sent" in sent
+    solution = (await student.wait_for(before + 1))[before]
+    assert f"solution to {reference}" in solution and "x = 4, because 2x = 8" in solution
+    assert "5. ⭐⭐⭐⭐⭐" in solution
+    assert "rating the solution 5/5" in await student.say("5")
+    homework = (await admin.request("GET", f"/api/homework/{reference}")).json()
+    assert (homework["status"], homework["rating"]) == ("rated", 5)
+
+
+async def test_a_student_and_an_agent_hold_a_support_chat(services_stack: Stack) -> None:
+    admin, student, agent = Admin(services_stack), Student(services_stack), Agent(services_stack)
+    await admin.request("POST", "/api/agents", json={"phone_number": agent.phone, "name": "Grace"})
+    await student.say("hi")
+    assert "describe the problem" in await student.say("3")
+    opened = await student.say("I paid but got no pack")
+    reference = _reference(opened, "TCK")
+    assert "Send END" in opened
+    alert = (await agent.wait_for(1))[0]
+    assert f"New ticket {reference} from a student" in alert and "I paid but got no pack" in alert
+    desk = await agent.say("hi")
+    assert f"1. {reference}" in desk
+    assert "goes to the student" in await agent.say("1")
+    await student.send("My order was ORD-1234")
+    line = (await agent.wait_for(4))[3]
+    assert line == f"[{reference}] a student: My order was ORD-1234"
+    before = len(await student.received())
+    await agent.send("Found it, resending now")
+    assert (await student.wait_for(before + 1))[before] == "Support: Found it, resending now"
+    closed = await student.say("end")
+    assert f"Ticket {reference} closed" in closed
+    assert f"student closed ticket {reference}" in (await agent.wait_for(5))[4]
+    ticket = (await admin.request("GET", f"/api/tickets/{reference}")).json()
+    assert ticket["status"] == "closed"
+    assert [m["sender"] for m in ticket["messages"]] == ["student", "student", "agent"]
+
+
+async def test_faq_topics_answer_and_back(services_stack: Stack) -> None:
+    student = Student(services_stack)
+    await student.say("hi")
+    topics = await student.say("5")
+    assert "Choose a topic" in topics and "2. How much does it cost?" in topics
+    answer = await student.say("2")
+    assert "free homework credits" in answer and "1. Back to topics" in answer
+    assert "Choose a topic" in await student.say("1")
+
+
+async def test_subscription_check_follows_the_payments_service_events(
+    services_stack: Stack, rabbitmq_url: str
+) -> None:
+    student = Student(services_stack)
+    await student.say("hi")
+    assert "no subscription yet. Free homework credits left: 3" in await student.say("4")
+    ends = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    facts = SubscriptionFacts(
+        subscription_id=uuid.uuid4(),
+        phone_number=student.phone,
+        plan_code="monthly",
+        plan_name="Monthly",
+        status="active",
+        starts_at=ends - timedelta(days=30),
+        ends_at=ends,
+    )
+    # Playing the payments service's part: its event, on the broker, keyed by the number.
+    broker = RabbitBroker(rabbitmq_url, service="e2e-test")
+    await broker.connect()
+    try:
+        await broker.publish(
+            Envelope.wrap(SubscriptionStarted(subscription=facts), key=student.phone)
+        )
+    finally:
+        await broker.close()
+    started = (await student.wait_for(3))[2]
+    assert f"Monthly subscription is active until {ends:%d %b %Y}" in started
+    await student.say("menu")
+    status = await student.say("4")
+    assert "Plan: Monthly" in status and f"active until {ends:%d %b %Y}" in status
+
+
+async def test_a_flow_left_idle_past_the_limit_expires_and_shows_the_menu(
+    services_stack: Stack,
+) -> None:
+    admin, student = Admin(services_stack), Student(services_stack)
+    await admin.request("PUT", "/api/settings/idle_timeout_seconds", json={"value": 2})
+    try:
+        await student.say("hi")
+        assert "full name" in await student.say("2")
+        await asyncio.sleep(3)
+        expired = await student.say("Ada Obi")
+        assert "ended after 2 seconds without a reply" in expired
+        assert "1. Shop study packs" in expired
+    finally:
+        await admin.request("PUT", "/api/settings/idle_timeout_seconds", json={"value": 1800})
+
+
+async def test_choosing_a_plan_registers_first_then_confirms_it(services_stack: Stack) -> None:
+    student = Student(services_stack)
+    await student.say("hi")
+    registered, plans = await _register(student, "6")
+    assert "Choose a plan" in plans and "2. Termly — ₦12,000" in plans
+    assert "Pay ₦5,000 for the Monthly plan?" in await student.say("1")
+    assert "Getting your payment link for the Monthly plan" in await student.say("yes")
