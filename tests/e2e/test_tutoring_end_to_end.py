@@ -156,7 +156,7 @@ async def test_a_flow_left_idle_past_the_limit_expires_and_shows_the_menu(
 async def test_choosing_a_plan_registers_first_then_confirms_it(services_stack: Stack) -> None:
     student = Student(services_stack)
     await student.say("hi")
-    registered, plans = await _register(student, "6")
+    _, plans = await _register(student, "6")
     assert "Choose a plan" in plans and "2. Termly — ₦12,000" in plans
     assert "Pay ₦5,000 for the Monthly plan?" in await student.say("1")
     assert "Getting your payment link for the Monthly plan" in await student.say("yes")
