@@ -51,7 +51,7 @@ def test_homework_without_a_profile_asks_for_registration_and_carries_on_after()
 
 
 def test_a_bad_email_is_asked_again_and_not_saved() -> None:
-    conversation, turn = play("menu", "2", "Ada Obi", "2", "ada at example")
+    _, turn = play("menu", "2", "Ada Obi", "2", "ada at example")
     assert turn.state == registration.EMAIL
     assert not turn.understood
     assert turn.effects == ()
