@@ -8,6 +8,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from shared.events import Envelope, SubscriptionFacts, SubscriptionStarted
 from shared.messaging.rabbitmq import RabbitBroker
 from stack.testing import Admin, Agent, Stack, Student, Tutor
@@ -160,3 +162,29 @@ async def test_choosing_a_plan_registers_first_then_confirms_it(services_stack: 
     assert "Choose a plan" in plans and "2. Termly — ₦12,000" in plans
     assert "Pay ₦5,000 for the Monthly plan?" in await student.say("1")
     assert "Getting your payment link for the Monthly plan" in await student.say("yes")
+
+
+async def test_the_chat_page_can_make_a_phone_a_tutor_or_an_agent(services_stack: Stack) -> None:
+    admin, tutor, agent = Admin(services_stack), Tutor(services_stack), Agent(services_stack)
+    async with httpx.AsyncClient(base_url=services_stack.sandbox, timeout=10) as sandbox:
+        page = await sandbox.get("/")
+        made = await sandbox.post(
+            "/sandbox/roles", json={"phone": tutor.phone, "role": "tutor", "name": "Demo Tutor"}
+        )
+        again = await sandbox.post("/sandbox/roles", json={"phone": tutor.phone, "role": "tutor"})
+        agent_made = await sandbox.post(
+            "/sandbox/roles", json={"phone": agent.phone, "role": "agent"}
+        )
+        bad = await sandbox.post("/sandbox/roles", json={"phone": agent.phone, "role": "boss"})
+    assert '<select class="role"' in page.text
+    assert (made.json()["registered"], again.json()["registered"]) == (True, False)
+    assert agent_made.json() == {"phone": agent.phone, "role": "agent", "registered": True}
+    assert bad.status_code == 422
+    tutors = (await admin.request("GET", "/api/tutors", params={"limit": 200})).json()["items"]
+    demo = next(t for t in tutors if t["phone_number"] == tutor.phone)
+    assert demo["name"] == "Demo Tutor" and "Biology" in demo["subjects"]
+    try:
+        assert "Tutor desk: no open homework" in await tutor.say("hi")
+        assert "Support desk" in await agent.say("hi")
+    finally:
+        await admin.request("PATCH", f"/api/tutors/{demo['id']}", json={"active": False})

@@ -100,6 +100,7 @@ def _base_env(ports: dict[str, int]) -> dict[str, str]:
         PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['gateway']}",
         SANDBOX_URL=f"http://127.0.0.1:{ports['sandbox']}",
         GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
+        CONVERSATION_URL=f"http://127.0.0.1:{ports['conversation']}",
         CONSUMER_RETRY_DELAY_MS="200",
         SEND_RETRY_WAIT_SECONDS="0.05",
         LOG_LEVEL="INFO",

@@ -3,9 +3,9 @@
 // textContent, never parsed as HTML.
 const POLL_MS = 800;
 const ROLES = [
-  { name: "Student", phone: "+2348000000001" },
-  { name: "Tutor", phone: "+2348000000101" },
-  { name: "Agent", phone: "+2348000000201" },
+  { name: "Student", phone: "+2348000000001", role: "student" },
+  { name: "Tutor", phone: "+2348000000101", role: "tutor" },
+  { name: "Agent", phone: "+2348000000201", role: "agent" },
 ];
 const TICKS = {
   sending: "🕓", queued: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓",
@@ -63,8 +63,11 @@ function addPane(role) {
   const error = node.querySelector(".error");
   const text = node.querySelector(".text");
   const media = node.querySelector(".media");
+  const roleSelect = node.querySelector(".role");
+  const note = node.querySelector(".note");
   nameInput.value = role.name;
   phoneInput.value = role.phone;
+  roleSelect.value = role.role ?? "student";
   let shown = "";
   let open = true;
 
@@ -123,6 +126,32 @@ function addPane(role) {
     refresh();
   }
 
+  // A tutor or agent phone must be known to the desk as one: the sandbox registers it
+  // through the conversation service's admin API (doing so twice changes nothing).
+  async function claimRole() {
+    const played = roleSelect.value;
+    note.textContent = "";
+    if (played === "student") return;
+    try {
+      const response = await fetch("/sandbox/roles", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ phone: phoneInput.value.trim(), role: played, name: nameInput.value.trim() || "Demo" }),
+      });
+      if (!response.ok) {
+        const result = await response.json().catch(() => ({}));
+        error.textContent = typeof result.detail === "string" ? result.detail : `Could not make this phone a ${played}.`;
+        return;
+      }
+      note.textContent = played === "tutor"
+        ? "This phone is a tutor: new homework arrives here; send ACCEPT, then the solution."
+        : "This phone is a support agent: send TICKETS to see open tickets, END to close one.";
+    } catch (_) {
+      error.textContent = "The sandbox did not answer.";
+    }
+  }
+
+  roleSelect.addEventListener("change", claimRole);
   node.querySelector(".composer").addEventListener("submit", event => {
     event.preventDefault();
     send();
@@ -142,9 +171,10 @@ function addPane(role) {
     open = false;
     node.remove();
   });
-  phoneInput.addEventListener("change", () => { shown = ""; log.replaceChildren(); refresh(); });
+  phoneInput.addEventListener("change", () => { shown = ""; log.replaceChildren(); refresh(); claimRole(); });
   panes.appendChild(node);
   poll();
+  claimRole();
   return node;
 }
 
@@ -152,6 +182,7 @@ function nextRole() {
   const role = ROLES[added] ?? {
     name: `Student ${added - ROLES.length + 2}`,
     phone: `+234800000${String(added - ROLES.length + 2).padStart(4, "0")}`,
+    role: "student",
   };
   added += 1;
   return role;
@@ -164,4 +195,5 @@ document.getElementById("clear-all").addEventListener("click", async () => {
   if (!confirm("Forget every message the sandbox holds?")) return;
   await fetch("/sandbox/twilio/messages", { method: "DELETE" });
 });
-addPane(nextRole());
+// A student, a tutor and an agent side by side, ready to play a whole flow.
+for (let i = 0; i < ROLES.length; i += 1) addPane(nextRole());
