@@ -399,3 +399,37 @@ async def test_a_tapped_option_acts_as_that_option(world: World) -> None:
     student = world.phone()
     await student.say("hi")
     assert "Choose a topic" in await student.say("FAQ", selected_option_id="faq")
+
+
+async def test_a_failed_order_payment_says_how_to_get_a_new_link_and_that_works(
+    world: World,
+) -> None:
+    student = world.phone()
+    for text in ("hi", "2 x 1", "place order"):
+        await student.say(text)
+    await student.say("yes")
+    first = world.events(PaymentRequested)[-1]
+    facts = PaymentFacts(
+        request_id=first.request_id,
+        reference="PAY-3",
+        purpose=PaymentPurpose.ORDER,
+        phone_number=student.number,
+        amount_minor=first.amount_minor or 0,
+        currency="NGN",
+        order_id=first.order_id,
+        order_reference=first.order_reference,
+    )
+    await world.deliver(PaymentFailed(payment=facts, reason="abandoned"), key=student.number)
+    told = student.last().text
+    assert f"Send PAY {first.order_reference} for a new payment link" in told
+    async with world.service.sessions() as session:
+        order = await session.get(Order, first.order_id)
+    assert order is not None and order.status == "payment_failed"
+    retry = await student.say(f"pay {first.order_reference.lower()}")
+    assert f"new payment link for order {first.order_reference}" in retry
+    second = world.events(PaymentRequested)[-1]
+    assert second.request_id != first.request_id
+    assert (second.order_id, second.amount_minor) == (first.order_id, first.amount_minor)
+    before = len(world.events(PaymentRequested))
+    await student.say("pay ORD-ZZZZZZZZ")
+    assert len(world.events(PaymentRequested)) == before

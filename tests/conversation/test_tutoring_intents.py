@@ -108,3 +108,17 @@ def test_case_and_punctuation_do_not_change_a_tutoring_word(
 ) -> None:
     cased = "".join(c.upper() if u else c for c, u in zip(phrase, upper, strict=False)) + tail
     assert intents.word(cased) == intents.word(phrase)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("PAY ORD-AB12CD34", "ORD-AB12CD34"),
+        ("pay ord-ab12cd34.", "ORD-AB12CD34"),
+        ("retry ORD AB12CD34", "ORD-AB12CD34"),
+        ("pay", None),
+        ("pay ORD-1", None),
+    ],
+)
+def test_pay_with_an_order_reference_is_recognised(text: str, expected: str | None) -> None:
+    assert intents.pay_order(text) == expected

@@ -17,6 +17,7 @@ from conversation.models import (
     Agent,
     ConversationState,
     Homework,
+    Order,
     Student,
     Subscription,
     SupportMessage,
@@ -160,6 +161,31 @@ class Actions:
                 phone_number=self.actor.phone,
                 email=student.email if student else None,
                 plan_code=effect.plan_code,
+            ),
+            key=self.actor.phone,
+        )
+
+    async def _RetryOrderPayment(self, effect: effects.RetryOrderPayment) -> None:
+        order = await self.session.scalar(
+            select(Order).where(
+                Order.reference == effect.order_reference,
+                Order.phone_number == self.actor.phone,
+            )
+        )
+        if order is None or order.status not in ("awaiting_payment", "payment_failed"):
+            raise EffectRefusedError("no unpaid order with that reference for this number")
+        order.status = "awaiting_payment"
+        student = await self._student()
+        self.out.event(
+            PaymentRequested(
+                request_id=derived_id(self.out.source, "payment"),
+                purpose=PaymentPurpose.ORDER,
+                phone_number=self.actor.phone,
+                email=student.email if student else None,
+                order_id=order.id,
+                order_reference=order.reference,
+                amount_minor=order.total_minor,
+                currency=order.currency,
             ),
             key=self.actor.phone,
         )

@@ -377,9 +377,20 @@ def order_paid(reference: str, total: str) -> str:
 
 def payment_failed(what: str, reason: str) -> str:
     return (
-        f"Your payment for {what} did not go through ({reason}). Choose "
-        "Subscribe / pay or Shop from the menu to try again."
+        f"Your payment for {what} did not go through ({reason}). "
+        "Choose Subscribe / pay to try again."
     )
+
+
+def order_payment_failed(reference: str, reason: str) -> str:
+    return (
+        f"Your payment for order {reference} did not go through ({reason}). "
+        f"Send PAY {reference} for a new payment link."
+    )
+
+
+def order_payment_retry(reference: str) -> str:
+    return f"Getting a new payment link for order {reference}…"
 
 
 def subscription_started(plan_name: str, ends_at: datetime) -> str:

@@ -48,6 +48,13 @@ class RequestPlanPayment:
 
 
 @dataclass(frozen=True)
+class RetryOrderPayment:
+    """A new payment link for an order whose payment failed or was never made."""
+
+    order_reference: str
+
+
+@dataclass(frozen=True)
 class OpenTicket:
     reference: str
     description: str
@@ -99,6 +106,7 @@ Effect = (
     | SubmitHomework
     | RateHomework
     | RequestPlanPayment
+    | RetryOrderPayment
     | OpenTicket
     | MessageAgent
     | CloseTicket

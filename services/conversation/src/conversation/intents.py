@@ -173,3 +173,9 @@ def rating(text: str) -> int | None:
         return stars if 1 <= stars <= 5 else None
     match = re.fullmatch(r"(?:rate |rating )?([1-5])(?: ?stars?| 5| out of 5)?", normalise(text))
     return int(match.group(1)) if match else None
+
+
+def pay_order(text: str) -> str | None:
+    """'PAY ORD-AB12CD34', 'pay ord ab12cd34' -> 'ORD-AB12CD34'."""
+    match = re.fullmatch(r"(?:pay|retry|pay for) (?:order )?ord ?([a-z0-9]{8})", normalise(text))
+    return f"ORD-{match.group(1).upper()}" if match else None

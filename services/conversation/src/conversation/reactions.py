@@ -68,13 +68,11 @@ async def react(
             order = await session.get(Order, payment.order_id, with_for_update=True)
             if order is not None and order.status == "awaiting_payment":
                 order.status = "payment_failed"
-        await _tell(
-            session,
-            out,
-            payment.phone_number,
-            copy.payment_failed(_what(payment, desk), event.reason),
-            menu=True,
-        )
+        if payment.purpose is PaymentPurpose.ORDER and payment.order_reference:
+            text = copy.order_payment_failed(payment.order_reference, event.reason)
+        else:
+            text = copy.payment_failed(_what(payment, desk), event.reason)
+        await _tell(session, out, payment.phone_number, text, menu=True)
     elif isinstance(event, SubscriptionStarted | SubscriptionExtended):
         facts = event.subscription
         await _keep(session, facts, now, started=isinstance(event, SubscriptionStarted))

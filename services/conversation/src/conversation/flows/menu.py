@@ -6,16 +6,19 @@ menu   the six options; each starts its flow. Shopping commands (1 x 10, CART ..
 
 from __future__ import annotations
 
-from conversation import copy
+from conversation import copy, intents
+from conversation.effects import RetryOrderPayment
 from conversation.engine import (
     MENU,
     Context,
     Conversation,
     Input,
+    Reply,
     StateHandler,
     Turn,
     main_menu,
     not_understood,
+    respond,
 )
 from conversation.flows import faq, homework, ordering, subscription, support
 
@@ -31,6 +34,14 @@ def in_menu(conversation: Conversation, message: Input, ctx: Context) -> Turn:
     }
     if message.choice in starts:
         return starts[message.choice]()
+    reference = intents.pay_order(message.text)
+    if reference is not None:
+        return respond(
+            conversation,
+            MENU,
+            Reply(copy.order_payment_retry(reference)),
+            effects=(RetryOrderPayment(reference),),
+        )
     if ordering.is_shopping_command(message):
         return ordering.browsing(conversation, message, ctx)
     return not_understood(main_menu(conversation, ctx, copy.UNKNOWN_MENU))
