@@ -204,8 +204,8 @@ class InboundHandler:
         opting_in = [
             e for e in turn.effects if isinstance(e, ChangeContactPreference) and not e.opted_out
         ]
-        for effect in opting_in:  # back in first, so the welcome-back reply can go
-            await actions.apply(effect)
+        for first in opting_in:  # back in first, so the welcome-back reply can go
+            await actions.apply(first)
         for reply in turn.replies:
             out.message(phone, channel, reply.text, reply.options, in_reply_to=in_reply_to)
         for effect in turn.effects:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 async def least_loaded_tutor(
-    session: AsyncSession, subject: str, exclude: set[object]
+    session: AsyncSession, subject: str, exclude: set[uuid.UUID]
 ) -> Tutor | None:
     tutors = (await session.scalars(select(Tutor).where(Tutor.active.is_(True)))).all()
     able = [
@@ -54,7 +55,7 @@ async def offer(
     now: datetime,
     *,
     reassign_after: timedelta,
-    exclude: set[object] | None = None,
+    exclude: set[uuid.UUID] | None = None,
 ) -> Tutor | None:
     """Offer the homework to the best tutor, or leave it waiting when there is none."""
     tutor = await least_loaded_tutor(session, homework.subject, exclude or set())

@@ -57,9 +57,9 @@ def _check(key: str, value: Any) -> None:
         raise HTTPException(404, f"no setting {key!r}")
     if not isinstance(value, expected) or (isinstance(value, bool) and expected is int):
         raise HTTPException(422, f"{key} must be a {expected.__name__}")
-    if expected is int and value < 0:
+    if isinstance(value, int) and value < 0:
         raise HTTPException(422, f"{key} must not be negative")
-    if key == "plans":
+    if key == "plans" and isinstance(value, list):
         for plan in value:
             if not isinstance(plan, dict) or not {"code", "name", "price_minor"} <= plan.keys():
                 raise HTTPException(422, "each plan needs code, name and price_minor")
