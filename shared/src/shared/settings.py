@@ -12,6 +12,7 @@ from shared import sandbox_defaults
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tutordesk"
 TWILIO_API_BASE_URL = "https://api.twilio.com"
+PAYSTACK_API_BASE_URL = "https://api.paystack.co"
 
 
 class MissingSecretsError(ValueError):
@@ -109,3 +110,29 @@ class TwilioSettings(BaseSettings):
         if self.twilio_uses_sandbox:
             return f"{sandbox_url.rstrip('/')}/twilio"
         return TWILIO_API_BASE_URL
+
+
+class PaystackSettings(BaseSettings):
+    """The Paystack secret key (it also signs Paystack's webhooks); the sandbox stands in
+    for Paystack when it is not set."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    paystack_secret_key: SecretStr | None = None
+    paystack_api_base_url: str | None = None
+
+    @property
+    def paystack_uses_sandbox(self) -> bool:
+        return not (self.paystack_secret_key and self.paystack_secret_key.get_secret_value())
+
+    def paystack_key(self) -> str:
+        if self.paystack_secret_key and self.paystack_secret_key.get_secret_value():
+            return self.paystack_secret_key.get_secret_value()
+        return sandbox_defaults.PAYSTACK_SECRET_KEY
+
+    def paystack_base_url(self, sandbox_url: str) -> str:
+        if self.paystack_api_base_url:
+            return self.paystack_api_base_url.rstrip("/")
+        if self.paystack_uses_sandbox:
+            return f"{sandbox_url.rstrip('/')}/paystack"
+        return PAYSTACK_API_BASE_URL
