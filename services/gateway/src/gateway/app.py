@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gateway.paystack_webhooks import paystack_router
 from gateway.settings import GatewaySettings
 from gateway.twilio_webhooks import twilio_router
 from shared.health import Health
@@ -20,4 +21,5 @@ def create_app(settings: GatewaySettings, broker: Broker) -> FastAPI:
     health.add("broker", broker_up)
     app = create_service_app(settings, health)
     app.include_router(twilio_router(settings, broker))
+    app.include_router(paystack_router(settings, broker))
     return app

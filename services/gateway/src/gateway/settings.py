@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.settings import ServiceSettings, TwilioSettings
+from shared.settings import PaystackSettings, ServiceSettings, TwilioSettings
 
 
-class GatewaySettings(ServiceSettings, TwilioSettings):
+class GatewaySettings(ServiceSettings, TwilioSettings, PaystackSettings):
     service_name: ClassVar[str] = "gateway"
     default_port: ClassVar[int] = 8000
     production_requires: ClassVar[tuple[str, ...]] = (
@@ -15,4 +15,5 @@ class GatewaySettings(ServiceSettings, TwilioSettings):
         "PUBLIC_BASE_URL",
         "TWILIO_ACCOUNT_SID",
         "TWILIO_AUTH_TOKEN",
+        "PAYSTACK_SECRET_KEY",
     )
