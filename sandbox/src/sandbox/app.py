@@ -10,6 +10,10 @@ from fastapi.staticfiles import StaticFiles
 
 from sandbox.chat import STATIC, chat_router
 from sandbox.outbound_http import OutboundHttp
+from sandbox.paystack_api import paystack_router
+from sandbox.paystack_checkout import checkout_router
+from sandbox.paystack_ledger import PaystackLedger
+from sandbox.paystack_webhooks import PaystackWebhooks
 from sandbox.settings import SandboxSettings
 from sandbox.status_callbacks import StatusCallbacks
 from sandbox.store import Store
@@ -23,6 +27,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     store = Store()
     http = OutboundHttp()
     callbacks = StatusCallbacks(settings, http)
+    ledger = PaystackLedger()
+    paystack_webhooks = PaystackWebhooks(settings, http)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +50,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(twilio_router(settings, store, callbacks))
     app.include_router(inbound_router(settings, store, http))
     app.include_router(chat_router(store))
+    app.state.paystack = ledger
+    app.include_router(paystack_router(settings, ledger, paystack_webhooks))
+    app.include_router(checkout_router(ledger, paystack_webhooks))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/health", tags=["operations"], summary="Always up: the sandbox needs nothing")

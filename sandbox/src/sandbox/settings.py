@@ -22,6 +22,8 @@ class SandboxSettings(BaseSettings):
     twilio_account_sid: str = sandbox_defaults.TWILIO_ACCOUNT_SID
     twilio_auth_token: SecretStr = SecretStr(sandbox_defaults.TWILIO_AUTH_TOKEN)
     twilio_whatsapp_from: str = sandbox_defaults.TWILIO_WHATSAPP_FROM
+    # The Paystack secret key the fake API accepts and signs its webhooks with.
+    paystack_secret_key: SecretStr = SecretStr(sandbox_defaults.PAYSTACK_SECRET_KEY)
     # Where simulated inbound messages and default status callbacks go: the gateway as
     # the sandbox reaches it, which is also the URL the signatures are computed over.
     gateway_url: str = f"http://127.0.0.1:{sandbox_defaults.GATEWAY_PORT}"

@@ -28,6 +28,9 @@ class Post:
     path: str
     form: dict[str, str]
     signature: str
+    # The raw body and headers, for JSON webhooks such as Paystack's.
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,13 +47,15 @@ class Receiver:
 
         @app.post("/{path:path}")
         async def record(path: str, request: Request) -> Response:
-            body = (await request.body()).decode()
+            raw = await request.body()
             self.posts.append(
                 Post(
                     url=str(request.url),
                     path="/" + path,
-                    form=dict(parse_qsl(body, keep_blank_values=True)),
+                    form=dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True)),
                     signature=request.headers.get("x-twilio-signature", ""),
+                    body=raw,
+                    headers=dict(request.headers),
                 )
             )
             return Response(status_code=self.answers.pop(0) if self.answers else 200)
