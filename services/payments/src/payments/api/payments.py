@@ -101,7 +101,7 @@ async def create_payment(body: PaymentIn, handler: HandlerDep) -> PaymentOut:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(exc)) from exc
     if payment.status == "failed" and payment.checkout_url is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"payment {payment.reference} could not start: {payment.failure_reason}",
         )
     return PaymentOut.model_validate(payment)
