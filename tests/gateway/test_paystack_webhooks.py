@@ -44,9 +44,7 @@ async def gateway(rabbitmq_url: str) -> AsyncIterator[Gateway]:
     async def record(envelope: Envelope[Event]) -> None:
         received.append(envelope)
 
-    await listener.consume(
-        QueueSpec(name=f"spy-{exchange}", routing_keys=("paystack.#",)), record
-    )
+    await listener.consume(QueueSpec(name=f"spy-{exchange}", routing_keys=("paystack.#",)), record)
     service = build_service(settings(exchange_name=exchange), broker)
     await broker.connect()
     async with running_app(service.app) as url:
