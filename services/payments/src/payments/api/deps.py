@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.handlers import PaymentsHandler
@@ -32,3 +34,11 @@ HandlerDep = Annotated[PaymentsHandler, Depends(get_handler)]
 PaystackDep = Annotated[PaystackClient, Depends(get_paystack)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite (the embedded default) hands back naive datetimes; every time here is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from sqlalchemy import func, select
 
-from payments.api.deps import HandlerDep, Limit, Offset, PaystackDep, SessionDep
+from payments.api.deps import HandlerDep, Limit, Offset, PaystackDep, SessionDep, UtcDatetime
 from payments.models import Payment
 from payments.paystack_client import (
     PaystackRefusedError,
@@ -62,11 +61,11 @@ class PaymentOut(BaseModel):
     plan_code: str | None
     failure_reason: str | None
     settled_by: str | None
-    paid_at: datetime | None
+    paid_at: UtcDatetime | None
     subscription_id: uuid.UUID | None
     checks: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class PaymentPage(BaseModel):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
-from payments.api.deps import Limit, Offset, SessionDep
+from payments.api.deps import Limit, Offset, SessionDep, UtcDatetime
 from payments.models import Subscription
 
 router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
@@ -23,11 +22,11 @@ class SubscriptionOut(BaseModel):
     plan_code: str
     plan_name: str
     status: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     homework_credits: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class SubscriptionPage(BaseModel):
