@@ -308,3 +308,43 @@ async def test_subscriptions_expire_after_their_end_and_are_reminded_once_before
     assert due.days_left == 3
     [expired] = mine(SubscriptionExpired)
     assert (expired.subscription.status, expired.subscription.ends_at) == ("expired", ends_at)
+
+
+async def test_checkout_that_never_opened_is_opened_by_reconciliation(world: World) -> None:
+    from payments.paystack_client import PaystackUnavailableError
+    from shared.events import PaymentRequested
+
+    request = PaymentRequested(
+        request_id=uuid.uuid4(),
+        purpose=PaymentPurpose.ORDER,
+        phone_number="+2348000000777",
+        amount_minor=99_900,
+        currency="NGN",
+    )
+    # More faults than one handling's attempts: the request is left without a checkout.
+    await world.sandbox.http.post("/sandbox/paystack/faults", json={"status": 502, "count": 4})
+    with pytest.raises(PaystackUnavailableError):
+        await world.service.handler.request_payment(request)
+    async with world.service.sessions() as session:
+        row = await session.scalar(select(Payment).where(Payment.request_id == request.request_id))
+    assert row is not None and row.status == "created"
+
+    service = world.service
+    later = datetime.now(UTC) + timedelta(hours=2)
+    reconciler = Reconciler(
+        service.settings, service.sessions, service.outbox, service.handler, service.paystack,
+        clock=lambda: later,
+    )  # fmt: skip
+    outcomes = await reconciler.reconcile_once()
+
+    def links() -> list[PaymentLinkCreated]:
+        found = world.of(PaymentLinkCreated)
+        return [e for e in found if e.payment.request_id == request.request_id]
+
+    await eventually(lambda: bool(links()), what="link after restart")
+
+    assert outcomes["checkout_opened"] == 1
+    [link] = links()
+    assert link.payment.reference != row.reference
+    assert (link.payment.amount_minor, link.payment.currency) == (99_900, "NGN")
+    assert (await payment_row(world, link.payment.reference)).status == "pending"

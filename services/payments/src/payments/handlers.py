@@ -125,14 +125,22 @@ class PaymentsHandler:
                     log.info("payment.request_repeated", extra={"reference": payment.reference})
                     return payment
                 ids = [await self._emit(session, payment, PaymentFailed, failure, trace_id)]
-            else:
-                # Never sent to anyone yet: a fresh reference, so a retry after a lost
-                # answer cannot collide with a transaction Paystack already made.
-                payment.reference = new_payment_reference()
-                ids = []
-        if ids:
+        if payment.status != "created":
             await self._flush(ids)
             return payment
+        return await self.open_checkout(payment.id, trace_id=trace_id)
+
+    async def open_checkout(self, payment_id: uuid.UUID, *, trace_id: str | None = None) -> Payment:
+        """Ask Paystack for the checkout of a payment not yet sent anywhere, and emit its
+        link. Also how reconciliation finishes one whose first attempts all failed."""
+        async with self.sessions() as session, session.begin():
+            payment = await session.get(Payment, payment_id, with_for_update=True)
+            assert payment is not None
+            if payment.status != "created":
+                return payment
+            # Never sent to anyone yet: a fresh reference, so a retry after a lost
+            # answer cannot collide with a transaction Paystack already made.
+            payment.reference, payment.updated_at = new_payment_reference(), self.clock()
         try:
             checkout = await self.paystack.initialize(
                 email=payment.email,

@@ -93,14 +93,38 @@ class Reconciler:
                     .limit(self.settings.reconcile_batch_size)
                 )
             )
+            unstarted = list(
+                await session.scalars(
+                    select(Payment.id)
+                    .where(
+                        Payment.status == "created",
+                        Payment.created_at <= due,
+                        Payment.updated_at <= recheck,
+                    )
+                    .order_by(Payment.updated_at)
+                    .limit(self.settings.reconcile_batch_size)
+                )
+            )
         outcomes: Counter[str] = Counter()
+        for payment_id in unstarted:
+            outcome = await self._restart(payment_id)
+            outcomes[outcome] += 1
+            metrics.RECONCILIATIONS.labels(outcome).inc()
         for reference in references:
             outcome = await self._reconcile(reference)
             outcomes[outcome] += 1
             metrics.RECONCILIATIONS.labels(outcome).inc()
-        if references:
+        if outcomes:
             log.info("reconciliation.done", extra={"outcomes": dict(outcomes)})
         return outcomes
+
+    async def _restart(self, payment_id: uuid.UUID) -> str:
+        """A payment whose checkout never opened (Paystack was down through every retry)."""
+        try:
+            payment = await self.handler.open_checkout(payment_id)
+        except PaystackUnavailableError:
+            return "checkout_error"
+        return "checkout_opened" if payment.status == "pending" else "checkout_refused"
 
     async def _reconcile(self, reference: str) -> str:
         try:
