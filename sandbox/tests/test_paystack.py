@@ -184,3 +184,13 @@ async def test_injected_faults_answer_the_next_api_calls_then_stop(
         for _ in range(3)
     ]
     assert statuses == [503, 503, 400]
+
+
+async def test_checkout_links_use_the_public_url_when_one_is_set() -> None:
+    from sandbox.testing import serving_sandbox
+
+    async with serving_sandbox(sandbox_public_url="http://localhost:8010/") as sandbox:
+        data = (await initialize(sandbox, reference()))["data"]
+    assert data["authorization_url"] == (
+        f"http://localhost:8010/paystack/checkout/{data['access_code']}"
+    )

@@ -98,9 +98,8 @@ def paystack_router(
             )
         except PaystackRefusal as error:
             return refusal(error.status, error.message)
-        checkout = (
-            str(request.base_url).rstrip("/") + f"/paystack/checkout/{transaction.access_code}"
-        )
+        base = settings.sandbox_public_url or str(request.base_url)
+        checkout = base.rstrip("/") + f"/paystack/checkout/{transaction.access_code}"
         return JSONResponse(
             {
                 "status": True,

@@ -24,6 +24,9 @@ class SandboxSettings(BaseSettings):
     twilio_whatsapp_from: str = sandbox_defaults.TWILIO_WHATSAPP_FROM
     # The Paystack secret key the fake API accepts and signs its webhooks with.
     paystack_secret_key: SecretStr = SecretStr(sandbox_defaults.PAYSTACK_SECRET_KEY)
+    # The sandbox as a browser reaches it, for checkout links; unset: the address the
+    # caller of initialize used (right unless that is a container-internal name).
+    sandbox_public_url: str | None = None
     # Where simulated inbound messages and default status callbacks go: the gateway as
     # the sandbox reaches it, which is also the URL the signatures are computed over.
     gateway_url: str = f"http://127.0.0.1:{sandbox_defaults.GATEWAY_PORT}"
