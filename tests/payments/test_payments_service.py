@@ -248,7 +248,8 @@ async def test_unknown_plan_is_reported_failed_without_asking_paystack(world: Wo
         what="payment failed",
     )
     [failed] = [f for f in world.of(PaymentFailed) if f.payment.request_id == request_id]
-    assert failed.reason == "unknown plan"
+    assert failed.reason == "could not start"
+    assert (await payment_row(world, failed.payment.reference)).failure_reason == "unknown plan"
     after = (await world.sandbox.http.get("/sandbox/paystack/transactions")).json()
     assert after["initialize_requests"] == count
 

@@ -28,9 +28,13 @@ def test_production_with_secrets_starts_and_never_uses_the_sandbox() -> None:
         public_base_url="https://desk.example.com",
         twilio_account_sid="AC" + "2" * 32,
         twilio_auth_token="real-token",
+        paystack_secret_key="sk_live_real",
     )
     assert not settings.twilio_uses_sandbox
     assert settings.twilio_base_url("http://127.0.0.1:8010") == "https://api.twilio.com"
+    assert not settings.paystack_uses_sandbox
+    assert settings.paystack_base_url("http://127.0.0.1:8010") == "https://api.paystack.co"
+    assert settings.paystack_key() == "sk_live_real"
 
 
 def test_per_service_database_url_overrides_the_shared_one() -> None:

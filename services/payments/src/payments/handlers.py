@@ -124,7 +124,10 @@ class PaymentsHandler:
                     shared_metrics.DUPLICATES_DROPPED.labels("payments", "payments").inc()
                     log.info("payment.request_repeated", extra={"reference": payment.reference})
                     return payment
-                ids = [await self._emit(session, payment, PaymentFailed, failure, trace_id)]
+                # The event says what the student can act on; the row keeps the detail.
+                ids = [
+                    await self._emit(session, payment, PaymentFailed, "could not start", trace_id)
+                ]
         if payment.status != "created":
             await self._flush(ids)
             return payment
