@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.settings import ServiceSettings, TwilioSettings
+from shared.settings import MediaSettings, ServiceSettings, TwilioSettings, WhatsAppSettings
 
 
-class GatewaySettings(ServiceSettings, TwilioSettings):
+class GatewaySettings(ServiceSettings, TwilioSettings, WhatsAppSettings, MediaSettings):
+    """Cloud API and media secrets are optional in production: a business may run on
+    Twilio alone. Without them the Cloud API webhook and media links are not served,
+    rather than falling back to the sandbox's values."""
+
     service_name: ClassVar[str] = "gateway"
     default_port: ClassVar[int] = 8000
     production_requires: ClassVar[tuple[str, ...]] = (
@@ -16,3 +20,17 @@ class GatewaySettings(ServiceSettings, TwilioSettings):
         "TWILIO_ACCOUNT_SID",
         "TWILIO_AUTH_TOKEN",
     )
+
+    @property
+    def serves_cloud_api(self) -> bool:
+        return not self.is_production or not self.whatsapp_uses_sandbox_secret
+
+    @property
+    def whatsapp_uses_sandbox_secret(self) -> bool:
+        return not (self.whatsapp_app_secret and self.whatsapp_app_secret.get_secret_value())
+
+    @property
+    def serves_media_links(self) -> bool:
+        return not self.is_production or bool(
+            self.media_link_secret and self.media_link_secret.get_secret_value()
+        )
