@@ -28,6 +28,8 @@ class Post:
     path: str
     form: dict[str, str]
     signature: str
+    raw: bytes = b""
+    hub_signature: str = ""  # X-Hub-Signature-256, on Cloud API webhooks
 
 
 @dataclass
@@ -44,13 +46,16 @@ class Receiver:
 
         @app.post("/{path:path}")
         async def record(path: str, request: Request) -> Response:
-            body = (await request.body()).decode()
+            raw = await request.body()
+            body = raw.decode()
             self.posts.append(
                 Post(
                     url=str(request.url),
                     path="/" + path,
                     form=dict(parse_qsl(body, keep_blank_values=True)),
                     signature=request.headers.get("x-twilio-signature", ""),
+                    raw=raw,
+                    hub_signature=request.headers.get("x-hub-signature-256", ""),
                 )
             )
             return Response(status_code=self.answers.pop(0) if self.answers else 200)
