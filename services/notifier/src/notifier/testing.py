@@ -7,6 +7,7 @@ import base64
 import hmac
 import itertools
 import re
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from shared.events import Channel, Envelope, Event, InboundMessageReceived
 
 _ERRORS = {
     400: (21211, "The 'To' number is not a valid phone number."),
@@ -125,3 +128,16 @@ def _error(status: int) -> JSONResponse:
         },
         status_code=status,
     )
+
+
+def user_wrote(number: str, channel: str = "twilio") -> Envelope[Event]:
+    """An inbound message from ``number``, as the gateway publishes it: it opens the
+    number's 24-hour window, so free-form replies may go."""
+    event = InboundMessageReceived(
+        channel=Channel(channel),
+        provider_message_id=f"in-{uuid.uuid4().hex}",
+        from_number=number,
+        to_number="+15550001111",
+        text="hi",
+    )
+    return Envelope.wrap(event, key=number)
