@@ -87,9 +87,7 @@ async def test_no_token_faults_and_test_numbers_answer_as_meta_does(
     await sandbox.http.post("/sandbox/cloud-api/faults", json={"status": 429, "count": 1})
     limited = await sandbox.http.post(MESSAGES, json=text("2348000000001", "Hi"), headers=TOKEN)
     refused = await sandbox.http.post(MESSAGES, json=text("2348000131030", "Hi"), headers=TOKEN)
-    fails_later = await sandbox.http.post(
-        MESSAGES, json=text("2348000131047", "Hi"), headers=TOKEN
-    )
+    fails_later = await sandbox.http.post(MESSAGES, json=text("2348000131047", "Hi"), headers=TOKEN)
     assert unauthorised.status_code == 401
     assert unauthorised.json()["error"]["code"] == 190
     assert (limited.status_code, limited.json()["error"]["code"]) == (429, 130429)
