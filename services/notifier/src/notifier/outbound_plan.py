@@ -105,6 +105,9 @@ def plan(
         return Plan(free_form_parts(request))
     if template is not None and template.for_channel(request.channel):
         part = template_part(request, template, request.channel)
-        return Plan([part], template=template.name or template.twilio_content_sid)
+        used = (
+            template.name if request.channel is Channel.CLOUD_API else template.twilio_content_sid
+        )
+        return Plan([part], template=used)
     # Kept rendered, so that an operator can send it once the user writes again.
     return Plan(free_form_parts(request), delivery.HELD, "outside_window")
