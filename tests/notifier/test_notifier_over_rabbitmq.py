@@ -70,7 +70,11 @@ async def test_a_redelivered_request_sends_once_and_a_refused_one_is_not_retried
     # One number's messages are handled in order, so once "last" is out, the rest are done.
     await eventually(lambda: [m.body for m in fake.sent_to(to)][-1:] == ["last"], within=15)
     assert [m.body for m in fake.sent_to(to)] == ["once", "last"]
-    assert await status_of(service, refused.message_id) == "failed"
+
+    async def refused_recorded() -> bool:
+        return await status_of(service, refused.message_id) == "failed"
+
+    await eventually(refused_recorded, what="the refusal recorded")
     assert fake.requests == 3
 
     sid = fake.sent_to(to)[0].sid
