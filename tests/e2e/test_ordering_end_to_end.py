@@ -83,3 +83,43 @@ async def test_killing_conversation_mid_scenario_loses_nothing_and_repeats_nothi
         await asyncio.gather(*(s.say(text) for s in students))
     for student in students:
         check_seed_replies(await student.settled(0.5))
+
+
+async def test_cloud_api_replies_are_read_back_through_signed_status_webhooks(
+    stack: Stack,
+) -> None:
+    import httpx
+
+    from shared import sandbox_defaults
+    from stack.testing import CloudApiStudent
+
+    student = CloudApiStudent(stack)
+    inbound_id = "wamid." + uuid.uuid4().hex
+    assert (await student.send("hi", sid=inbound_id)).status_code == 200
+    [menu] = await student.wait_for(1)
+    assert "1. Shop study packs" in menu
+    admin = {"Authorization": f"Bearer {sandbox_defaults.ADMIN_API_TOKEN}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        sent = (
+            await client.get(
+                stack.sandbox + "/sandbox/cloud-api/messages", params={"to": student.phone}
+            )
+        ).json()["messages"]
+        # The menu went as a native list, not as numbered text.
+        assert sent[0]["request"]["type"] == "interactive"
+        assert sent[0]["request"]["interactive"]["type"] == "list"
+
+        async def statuses() -> list[str]:
+            page = await client.get(
+                stack.urls["notifier"] + "/api/messages",
+                params={"to": student.phone},
+                headers=admin,
+            )
+            return [m["status"] for m in page.json()["items"]]
+
+        deadline = asyncio.get_running_loop().time() + 20
+        while await statuses() != ["read"]:
+            assert asyncio.get_running_loop().time() < deadline, await statuses()
+            await asyncio.sleep(0.1)
+        read = (await client.get(stack.sandbox + "/sandbox/cloud-api/read")).json()
+    assert inbound_id in read["message_ids"]
