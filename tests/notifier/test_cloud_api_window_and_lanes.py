@@ -276,11 +276,17 @@ async def test_a_429_then_success_sends_once_and_a_permanent_error_is_not_retrie
     await handled(broker, request(to, "Patience"))
     assert [m["text"]["body"] for m in fake.sent_to(to)] == ["Patience"]
     assert fake.requests - requests_before == 2
+    # Meta also reports throughput limits as HTTP 400 with code 130429: still "later".
+    fake.fail_next(400, 130429)
+    fake.fail_next(503, 131016)
+    await handled(broker, request(to, "Again"))
+    assert [m["text"]["body"] for m in fake.sent_to(to)] == ["Patience", "Again"]
+    assert fake.requests - requests_before == 5
     fake.fail_next(400, 131030)
     await handled(broker, request(blocked, "Never"))
     [row] = await rows(service, blocked)
     assert (row.status, row.error_code, row.attempts) == ("failed", "131030", 1)
-    assert fake.requests - requests_before == 3
+    assert fake.requests - requests_before == 6
 
 
 async def test_statuses_out_of_order_end_in_the_furthest_state_and_failures_keep_their_code(
