@@ -123,3 +123,24 @@ async def test_cloud_api_replies_are_read_back_through_signed_status_webhooks(
             await asyncio.sleep(0.1)
         read = (await client.get(stack.sandbox + "/sandbox/cloud-api/read")).json()
     assert inbound_id in read["message_ids"]
+
+
+async def test_a_message_injected_through_the_sandboxs_cloud_api_gets_its_reply(
+    stack: Stack,
+) -> None:
+    import httpx
+
+    from stack.testing import CloudApiStudent
+
+    student = CloudApiStudent(stack)
+    async with httpx.AsyncClient(timeout=10) as client:
+        injected = await client.post(
+            stack.sandbox + "/sandbox/cloud-api/inbound", json={"from": student.phone, "body": "hi"}
+        )
+        assert injected.json()["gateway_status"] == 200
+        [menu] = await student.wait_for(1)
+        assert "Welcome to Bright Path Tutors" in menu
+        conversation = (
+            await client.get(stack.sandbox + f"/sandbox/conversations/{student.phone}")
+        ).json()["messages"]
+    assert [m["direction"] for m in conversation] == ["in", "out"]
