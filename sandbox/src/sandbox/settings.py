@@ -36,3 +36,8 @@ class SandboxSettings(BaseSettings):
     sandbox_callback_attempts: int = Field(default=4, ge=1)
     sandbox_callback_retry_delay: float = Field(default=0.2, ge=0)
     max_body_bytes: int = 1024 * 1024
+    # The Cloud API business account the sandbox plays.
+    whatsapp_access_token: SecretStr = SecretStr(sandbox_defaults.WHATSAPP_ACCESS_TOKEN)
+    whatsapp_app_secret: SecretStr = SecretStr(sandbox_defaults.WHATSAPP_APP_SECRET)
+    whatsapp_phone_number_id: str = sandbox_defaults.WHATSAPP_PHONE_NUMBER_ID
+    whatsapp_display_number: str = sandbox_defaults.WHATSAPP_DISPLAY_NUMBER

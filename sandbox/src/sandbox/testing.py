@@ -28,9 +28,18 @@ class Post:
     path: str
     form: dict[str, str]
     signature: str
-    # The raw body and headers, for JSON webhooks such as Paystack's.
+    # The raw body and headers, for JSON webhooks (Cloud API, Paystack).
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def raw(self) -> bytes:
+        return self.body
+
+    @property
+    def hub_signature(self) -> str:
+        """X-Hub-Signature-256, on Cloud API webhooks."""
+        return self.headers.get("x-hub-signature-256", "")
 
 
 @dataclass

@@ -16,3 +16,15 @@ GATEWAY_PORT = 8000
 
 # Opens the admin API of a development stack; production requires ADMIN_API_TOKEN.
 ADMIN_API_TOKEN = "dev-admin-token"  # noqa: S105 - a public development value
+
+# The Cloud API account the sandbox plays: a business phone number id, its display
+# number, the app secret its webhooks are signed with, and the verify token.
+WHATSAPP_ACCESS_TOKEN = "sandbox-whatsapp-access-token"  # noqa: S105 - a public development value
+WHATSAPP_APP_SECRET = "sandbox-whatsapp-app-secret"  # noqa: S105 - a public development value
+WHATSAPP_VERIFY_TOKEN = "sandbox-whatsapp-verify-token"  # noqa: S105 - a public development value
+WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
+WHATSAPP_DISPLAY_NUMBER = "+15550001234"
+WHATSAPP_API_VERSION = "v21.0"
+
+# Signs links to stored media in development; production requires MEDIA_LINK_SECRET.
+MEDIA_LINK_SECRET = "sandbox-media-link-secret"  # noqa: S105 - a public development value
