@@ -137,6 +137,8 @@ class PaystackSettings(BaseSettings):
         if self.paystack_uses_sandbox:
             return f"{sandbox_url.rstrip('/')}/paystack"
         return PAYSTACK_API_BASE_URL
+
+
 class WhatsAppSettings(BaseSettings):
     """Meta's Cloud API; the sandbox stands in for each value that is not set."""
 

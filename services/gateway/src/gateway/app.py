@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from gateway.paystack_webhooks import paystack_router
 from gateway.cloud_api_webhooks import cloud_api_router
 from gateway.media_links import media_router
+from gateway.paystack_webhooks import paystack_router
 from gateway.settings import GatewaySettings
 from gateway.twilio_webhooks import twilio_router
 from shared.health import Health
