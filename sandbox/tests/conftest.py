@@ -21,5 +21,6 @@ async def running_sandbox() -> AsyncIterator[RunningSandbox]:
 async def sandbox(running_sandbox: RunningSandbox) -> AsyncIterator[RunningSandbox]:
     """The shared sandbox with nothing recorded, no faults, and a receiver answering 200."""
     await running_sandbox.http.delete("/sandbox/twilio/messages")
+    await running_sandbox.http.delete("/sandbox/cloud-api/messages")
     running_sandbox.receiver.reset()
     yield running_sandbox

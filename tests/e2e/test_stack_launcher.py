@@ -23,8 +23,13 @@ def launch(env_extra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     stack = Stack({name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
     stack.processes["stack"] = process
     process.start()
-    for name in (*SERVICES, "sandbox"):
-        wait_healthy(stack.urls[name], process)
+    try:
+        for name in (*SERVICES, "sandbox"):
+            wait_healthy(stack.urls[name], process)
+    except BaseException:
+        # A stack that never became healthy must not outlive the test.
+        process.stop()
+        raise
     return stack
 
 

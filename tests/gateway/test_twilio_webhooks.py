@@ -181,3 +181,34 @@ async def test_broker_unreachable_answers_503_so_twilio_retries() -> None:
     assert response.headers["retry-after"] == "5"
     assert health.status_code == 503
     assert health.json()["dependencies"] == {"broker": "down"}
+
+
+async def test_a_quick_reply_tap_and_a_voice_note_arrive_normalised(gateway: Gateway) -> None:
+    path = "/api/v1/whatsapp/webhook"
+    tap = {
+        **inbound_form("Renew now"),
+        "MessageType": "button",
+        "ButtonText": "Renew now",
+        "ButtonPayload": "renew.yes",
+    }
+    voice = {
+        **inbound_form(""),
+        "MessageType": "audio",
+        "NumMedia": "1",
+        "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+        "MediaContentType0": "audio/ogg",
+    }
+    async with httpx.AsyncClient() as client:
+        for form in (tap, voice):
+            response = await client.post(gateway.url + path, data=form, headers=signed(path, form))
+            assert response.status_code == 200
+    await eventually(lambda: len(gateway.received) == 2)
+    first, second = (e.payload for e in gateway.received)
+    assert isinstance(first, InboundMessageReceived)
+    assert isinstance(second, InboundMessageReceived)
+    assert (first.selected_option_id, first.text, first.unsupported_kind) == (
+        "renew.yes",
+        "Renew now",
+        None,
+    )
+    assert (second.unsupported_kind, second.media) == ("audio", ())

@@ -11,7 +11,7 @@ import pytest
 import notifier
 from notifier.service import NotifierService
 from notifier.settings import NotifierSettings
-from notifier.testing import FakeTwilio
+from notifier.testing import FakeCloudApi, FakeTwilio
 from shared.messaging.memory import InMemoryBroker
 from shared.migrations import upgrade_async
 from shared.testing import running_app
@@ -20,6 +20,7 @@ MIGRATIONS = Path(notifier.__file__).parent / "migrations"
 ADMIN_TOKEN = "notifier-test-admin-token"
 PUBLIC_BASE_URL = "https://desk.example.test"
 SENDER = "whatsapp:+15550001111"
+MEDIA_LINK_SECRET = "notifier-test-link-secret"
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +37,21 @@ async def twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
 
 
 @pytest.fixture
-def settings(notifier_database: str, twilio: tuple[FakeTwilio, str]) -> NotifierSettings:
+async def cloud_api() -> AsyncIterator[tuple[FakeCloudApi, str]]:
+    fake = FakeCloudApi(access_token="fake-cloud-token", phone_number_id="109876543210")
+    async with running_app(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def settings(
+    notifier_database: str,
+    twilio: tuple[FakeTwilio, str],
+    cloud_api: tuple[FakeCloudApi, str],
+    tmp_path: Path,
+) -> NotifierSettings:
     fake, url = twilio
+    cloud, cloud_url = cloud_api
     return NotifierSettings(
         database_url=notifier_database,
         notifier_database_url=notifier_database,
@@ -47,6 +61,13 @@ def settings(notifier_database: str, twilio: tuple[FakeTwilio, str]) -> Notifier
         twilio_auth_token=fake.auth_token,
         twilio_whatsapp_from=SENDER,
         twilio_api_base_url=url,
+        whatsapp_access_token=cloud.access_token,
+        whatsapp_phone_number_id=cloud.phone_number_id,
+        whatsapp_api_base_url=cloud_url,
+        media_root=str(tmp_path / "media"),
+        media_link_secret=MEDIA_LINK_SECRET,
+        sends_per_second=1000,
+        recipient_gap_seconds=0,
         # Short waits: three calls per handling, three handlings per message.
         send_attempts=3,
         send_retry_wait_seconds=0.01,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from notifier.models import OutboundMessage
 from notifier.service import NotifierService
 from notifier.settings import NotifierSettings
-from notifier.testing import FakeTwilio
+from notifier.testing import FakeTwilio, user_wrote
 from shared.events import Channel, DeliveryStatusReceived, Envelope, OutboundMessageRequested
 from shared.messaging.rabbitmq import RabbitBroker
 from shared.testing import eventually
@@ -63,12 +63,18 @@ async def test_a_redelivered_request_sends_once_and_a_refused_one_is_not_retried
     once = Envelope.wrap(first, key=to)
     refused = requested("refused", number="+1234")
     last = requested("last")
+    await broker.publish(user_wrote(to))
+    await broker.publish(user_wrote("+1234"))
     for envelope in (once, once, Envelope.wrap(refused, key=to), Envelope.wrap(last, key=to)):
         await broker.publish(envelope)
     # One number's messages are handled in order, so once "last" is out, the rest are done.
     await eventually(lambda: [m.body for m in fake.sent_to(to)][-1:] == ["last"], within=15)
     assert [m.body for m in fake.sent_to(to)] == ["once", "last"]
-    assert await status_of(service, refused.message_id) == "failed"
+
+    async def refused_recorded() -> bool:
+        return await status_of(service, refused.message_id) == "failed"
+
+    await eventually(refused_recorded, what="the refusal recorded")
     assert fake.requests == 3
 
     sid = fake.sent_to(to)[0].sid

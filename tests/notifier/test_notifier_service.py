@@ -14,7 +14,7 @@ from sqlalchemy import select
 from notifier.models import DeliveryStatus, OutboundMessage
 from notifier.service import NotifierService
 from notifier.settings import NotifierSettings
-from notifier.testing import FakeTwilio, SentMessage
+from notifier.testing import FakeTwilio, SentMessage, user_wrote
 from shared.events import (
     Channel,
     DeliveryState,
@@ -69,7 +69,19 @@ def finished(services: tuple[str, ...] = ("notifier",)) -> float:
 async def deliver(
     broker: InMemoryBroker, *envelopes: Envelope[Event], services: tuple[str, ...] = ("notifier",)
 ) -> None:
-    """Publish and return once each envelope was acked or dead-lettered, retries included."""
+    """Publish and return once each envelope was acked or dead-lettered, retries included.
+    Each recipient writes first, so the 24-hour window is open for free-form messages."""
+    numbers = {
+        e.payload.to_number for e in envelopes if isinstance(e.payload, OutboundMessageRequested)
+    }
+    if numbers:
+        await handled(broker, [user_wrote(n) for n in sorted(numbers)], services)
+    await handled(broker, list(envelopes), services)
+
+
+async def handled(
+    broker: InMemoryBroker, envelopes: list[Envelope[Event]], services: tuple[str, ...]
+) -> None:
     before = finished(services)
     for envelope in envelopes:
         await broker.publish(envelope)
@@ -267,6 +279,7 @@ async def test_a_status_reported_before_the_sid_is_recorded_is_applied(
         assert row.provider_message_id is None  # the race this test is about
 
     fake.before_answer = report_before_answering
+    await handled(broker, [user_wrote(to)], ("notifier",))
     before = finished()
     await broker.publish(keyed(request(to)))
     await eventually(lambda: finished() - before >= 2, what="request and status handled")

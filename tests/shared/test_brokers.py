@@ -153,3 +153,30 @@ async def test_one_keys_messages_are_handled_one_at_a_time_in_order(broker: Brok
 )
 def test_topic_matching_follows_amqp_rules(pattern: str, key: str, expected: bool) -> None:
     assert topic_matches(pattern, key) is expected
+
+
+async def test_bulk_sends_travel_under_their_own_key_into_their_own_queue(broker: Broker) -> None:
+    from shared.events import MessagePriority
+
+    replies: list[str] = []
+    bulk: list[str] = []
+
+    async def on_reply(envelope: Envelope) -> None:  # type: ignore[type-arg]
+        replies.append(envelope.payload.text)
+
+    async def on_bulk(envelope: Envelope) -> None:  # type: ignore[type-arg]
+        bulk.append(envelope.payload.text)
+
+    await broker.consume(spec(routing_keys=("message.outbound.requested",)), on_reply)
+    await broker.consume(spec(routing_keys=("message.outbound.requested.bulk",)), on_bulk)
+    reminder = OutboundMessageRequested(
+        message_id=uuid.uuid4(),
+        to_number="+2348000000002",
+        text="reminder",
+        priority=MessagePriority.BULK,
+    )
+    await broker.publish(Envelope.wrap(reminder, key="+2348000000002"))
+    await broker.publish(outbound("answer"))
+    await wait_for(lambda: replies and bulk)
+    await asyncio.sleep(0.1)
+    assert (replies, bulk) == (["answer"], ["reminder"])

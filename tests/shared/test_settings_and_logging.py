@@ -28,9 +28,13 @@ def test_production_with_secrets_starts_and_never_uses_the_sandbox() -> None:
         public_base_url="https://desk.example.com",
         twilio_account_sid="AC" + "2" * 32,
         twilio_auth_token="real-token",
+        paystack_secret_key="sk_live_real",
     )
     assert not settings.twilio_uses_sandbox
     assert settings.twilio_base_url("http://127.0.0.1:8010") == "https://api.twilio.com"
+    assert not settings.paystack_uses_sandbox
+    assert settings.paystack_base_url("http://127.0.0.1:8010") == "https://api.paystack.co"
+    assert settings.paystack_key() == "sk_live_real"
 
 
 def test_per_service_database_url_overrides_the_shared_one() -> None:
@@ -65,3 +69,35 @@ def test_log_lines_are_json_with_numbers_masked_and_secrets_redacted() -> None:
 def test_masking_keeps_only_the_last_three_digits() -> None:
     assert mask_phone("call +2348012345678 now") == "call +**********678 now"
     assert mask_phone("order ORD-ABC123") == "order ORD-ABC123"
+
+
+def test_the_cloud_api_falls_back_to_the_sandbox_only_in_development() -> None:
+    from pydantic import SecretStr
+
+    from gateway.app import create_app
+    from notifier.settings import NotifierSettings
+    from shared import sandbox_defaults
+    from shared.messaging.memory import InMemoryBroker
+
+    development = NotifierSettings(sandbox_url="http://127.0.0.1:8010")
+    assert development.whatsapp_base_url(development.sandbox_url) == (
+        "http://127.0.0.1:8010/cloud-api/v21.0"
+    )
+    assert development.whatsapp_token() == sandbox_defaults.WHATSAPP_ACCESS_TOKEN
+    real = NotifierSettings(whatsapp_access_token="EAAG-real", whatsapp_phone_number_id="123")
+    assert real.whatsapp_base_url(real.sandbox_url) == "https://graph.facebook.com/v21.0"
+    assert (real.whatsapp_token(), real.whatsapp_number_id()) == ("EAAG-real", "123")
+
+    production = GatewaySettings(
+        app_env="production",
+        rabbitmq_url="amqp://x",
+        public_base_url="https://desk.example.com",
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="token",
+    )
+    paths = set(create_app(production, InMemoryBroker()).openapi()["paths"])
+    assert "/api/v1/whatsapp/webhook" in paths
+    assert "/api/webhook/whatsapp" not in paths
+    assert "/media/{sha256}" not in paths
+    configured = production.model_copy(update={"whatsapp_app_secret": SecretStr("s")})
+    assert "/api/webhook/whatsapp" in create_app(configured, InMemoryBroker()).openapi()["paths"]

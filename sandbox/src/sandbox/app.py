@@ -9,7 +9,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sandbox.chat import STATIC, chat_router
+from sandbox.cloud_api import CloudApiState, cloud_api_router
+from sandbox.cloud_api_callbacks import CloudStatusReports
+from sandbox.cloud_api_inbound import cloud_inbound_router
+from sandbox.media_hosting import media_router
 from sandbox.outbound_http import OutboundHttp
+from sandbox.paystack_api import paystack_router
+from sandbox.paystack_checkout import checkout_router
+from sandbox.paystack_ledger import PaystackLedger
+from sandbox.paystack_webhooks import PaystackWebhooks
 from sandbox.settings import SandboxSettings
 from sandbox.status_callbacks import StatusCallbacks
 from sandbox.store import Store
@@ -23,6 +31,10 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     store = Store()
     http = OutboundHttp()
     callbacks = StatusCallbacks(settings, http)
+    ledger = PaystackLedger()
+    paystack_webhooks = PaystackWebhooks(settings, http)
+    cloud_reports = CloudStatusReports(settings, http)
+    cloud_state = CloudApiState()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -30,6 +42,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         yield
         # Reports still walking would post through a closed client: stop them first.
         await callbacks.close()
+        await cloud_reports.close()
         await http.aclose()
 
     app = FastAPI(
@@ -44,6 +57,12 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(twilio_router(settings, store, callbacks))
     app.include_router(inbound_router(settings, store, http))
     app.include_router(chat_router(store))
+    app.state.paystack = ledger
+    app.include_router(paystack_router(settings, ledger, paystack_webhooks))
+    app.include_router(checkout_router(ledger, paystack_webhooks))
+    app.include_router(cloud_api_router(settings, store, cloud_state, cloud_reports))
+    app.include_router(cloud_inbound_router(settings, store, cloud_reports))
+    app.include_router(media_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/health", tags=["operations"], summary="Always up: the sandbox needs nothing")

@@ -28,6 +28,18 @@ class Post:
     path: str
     form: dict[str, str]
     signature: str
+    # The raw body and headers, for JSON webhooks (Cloud API, Paystack).
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def raw(self) -> bytes:
+        return self.body
+
+    @property
+    def hub_signature(self) -> str:
+        """X-Hub-Signature-256, on Cloud API webhooks."""
+        return self.headers.get("x-hub-signature-256", "")
 
 
 @dataclass
@@ -44,13 +56,15 @@ class Receiver:
 
         @app.post("/{path:path}")
         async def record(path: str, request: Request) -> Response:
-            body = (await request.body()).decode()
+            raw = await request.body()
             self.posts.append(
                 Post(
                     url=str(request.url),
                     path="/" + path,
-                    form=dict(parse_qsl(body, keep_blank_values=True)),
+                    form=dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True)),
                     signature=request.headers.get("x-twilio-signature", ""),
+                    body=raw,
+                    headers=dict(request.headers),
                 )
             )
             return Response(status_code=self.answers.pop(0) if self.answers else 200)

@@ -59,6 +59,10 @@ def parse_create(form: Sequence[tuple[str, str]]) -> CreateMessage:
     body = fields.get("Body", "")
     from_ = fields.get("From", "")
     callback = fields.get("StatusCallback") or None
+    content_sid = fields.get("ContentSid", "")
+    if content_sid and not body:
+        # An approved Content template: shown as its sid and the variables filled in.
+        body = f"[template {content_sid}] {fields.get('ContentVariables', '')}".strip()
     if not _WHATSAPP_TO.fullmatch(to):
         raise TwilioError(400, INVALID_TO, f"Invalid 'To' Phone Number: {to[:40]}")
     if not from_:

@@ -22,6 +22,11 @@ class Event(BaseModel):
     event_type: ClassVar[str]
     event_version: ClassVar[int] = 1
 
+    def routing_key(self) -> str:
+        """The key the broker publishes this event under: its type, unless an event
+        splits its traffic into lanes (see OutboundMessageRequested)."""
+        return self.event_type
+
 
 E = TypeVar("E", bound=Event)
 
@@ -83,6 +88,10 @@ class Envelope(BaseModel, Generic[E]):
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
+
+    @property
+    def routing_key(self) -> str:
+        return self.payload.routing_key()
 
 
 def decode_envelope(body: bytes | str) -> Envelope[Event]:
@@ -208,6 +217,15 @@ class OutboundMessageRequested(Event):
     kind: NotificationKind = NotificationKind.REPLY
     # Positional values for the kind's template, used only when it must go as one.
     template_params: tuple[str, ...] = ()
+
+    BULK_ROUTING_KEY: ClassVar[str] = "message.outbound.requested.bulk"
+
+    def routing_key(self) -> str:
+        """Bulk sends travel under their own key, so the notifier can queue them in a lane
+        of their own behind replies; publishers need not know (Envelope.wrap as ever)."""
+        if self.priority is MessagePriority.BULK:
+            return self.BULK_ROUTING_KEY
+        return self.event_type
 
 
 @register

@@ -12,6 +12,8 @@ from shared import sandbox_defaults
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tutordesk"
 TWILIO_API_BASE_URL = "https://api.twilio.com"
+PAYSTACK_API_BASE_URL = "https://api.paystack.co"
+WHATSAPP_API_BASE_URL = f"https://graph.facebook.com/{sandbox_defaults.WHATSAPP_API_VERSION}"
 
 
 class MissingSecretsError(ValueError):
@@ -109,3 +111,86 @@ class TwilioSettings(BaseSettings):
         if self.twilio_uses_sandbox:
             return f"{sandbox_url.rstrip('/')}/twilio"
         return TWILIO_API_BASE_URL
+
+
+class PaystackSettings(BaseSettings):
+    """The Paystack secret key (it also signs Paystack's webhooks); the sandbox stands in
+    for Paystack when it is not set."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    paystack_secret_key: SecretStr | None = None
+    paystack_api_base_url: str | None = None
+
+    @property
+    def paystack_uses_sandbox(self) -> bool:
+        return not (self.paystack_secret_key and self.paystack_secret_key.get_secret_value())
+
+    def paystack_key(self) -> str:
+        if self.paystack_secret_key and self.paystack_secret_key.get_secret_value():
+            return self.paystack_secret_key.get_secret_value()
+        return sandbox_defaults.PAYSTACK_SECRET_KEY
+
+    def paystack_base_url(self, sandbox_url: str) -> str:
+        if self.paystack_api_base_url:
+            return self.paystack_api_base_url.rstrip("/")
+        if self.paystack_uses_sandbox:
+            return f"{sandbox_url.rstrip('/')}/paystack"
+        return PAYSTACK_API_BASE_URL
+
+
+class WhatsAppSettings(BaseSettings):
+    """Meta's Cloud API; the sandbox stands in for each value that is not set."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base_url: str | None = None
+
+    @property
+    def whatsapp_uses_sandbox(self) -> bool:
+        return not (self.whatsapp_access_token and self.whatsapp_access_token.get_secret_value())
+
+    def whatsapp_token(self) -> str:
+        if self.whatsapp_access_token and self.whatsapp_access_token.get_secret_value():
+            return self.whatsapp_access_token.get_secret_value()
+        return sandbox_defaults.WHATSAPP_ACCESS_TOKEN
+
+    def whatsapp_secret(self) -> str:
+        if self.whatsapp_app_secret and self.whatsapp_app_secret.get_secret_value():
+            return self.whatsapp_app_secret.get_secret_value()
+        return sandbox_defaults.WHATSAPP_APP_SECRET
+
+    def whatsapp_verify(self) -> str:
+        if self.whatsapp_verify_token and self.whatsapp_verify_token.get_secret_value():
+            return self.whatsapp_verify_token.get_secret_value()
+        return sandbox_defaults.WHATSAPP_VERIFY_TOKEN
+
+    def whatsapp_number_id(self) -> str:
+        return self.whatsapp_phone_number_id or sandbox_defaults.WHATSAPP_PHONE_NUMBER_ID
+
+    def whatsapp_base_url(self, sandbox_url: str) -> str:
+        """Graph API root with its version; no trailing slash."""
+        if self.whatsapp_api_base_url:
+            return self.whatsapp_api_base_url.rstrip("/")
+        if self.whatsapp_uses_sandbox:
+            return f"{sandbox_url.rstrip('/')}/cloud-api/{sandbox_defaults.WHATSAPP_API_VERSION}"
+        return WHATSAPP_API_BASE_URL
+
+
+class MediaSettings(BaseSettings):
+    """Where validated media lives and how links to it are signed."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    media_root: str = "var/media"
+    media_link_secret: SecretStr | None = None
+    media_link_ttl_seconds: int = Field(default=3600, ge=60)
+
+    def media_signing_key(self) -> str:
+        if self.media_link_secret and self.media_link_secret.get_secret_value():
+            return self.media_link_secret.get_secret_value()
+        return sandbox_defaults.MEDIA_LINK_SECRET

@@ -1,9 +1,13 @@
 """Test harness for the whole system as real processes, started with the commands an
-operator uses, and a student who writes to it through signed Twilio webhooks."""
+operator uses, and a student who writes to it through signed Twilio webhooks or signed
+Cloud API webhooks."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import signal
 import subprocess
@@ -95,7 +99,9 @@ class Stack:
 
 
 def _base_env(ports: dict[str, int]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "PORT"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "WHATSAPP_", "PORT"))
+    }
     env.update(
         PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['gateway']}",
         SANDBOX_URL=f"http://127.0.0.1:{ports['sandbox']}",
@@ -141,10 +147,22 @@ class Student:
                 self.stack.gateway + "/api/v1/whatsapp/webhook", data=form, headers=headers
             )
 
+    async def send_tampered(self, body: str) -> httpx.Response:
+        """A webhook signed for ``body`` whose text was changed on the way."""
+        form, headers = self.webhook(body)
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.post(
+                self.stack.gateway + "/api/v1/whatsapp/webhook",
+                data={**form, "Body": "tampered"},
+                headers=headers,
+            )
+
+    messages_path = "/sandbox/twilio/messages"
+
     async def received(self) -> list[str]:
         async with httpx.AsyncClient(timeout=10) as client:
             response = await client.get(
-                self.stack.sandbox + "/sandbox/twilio/messages", params={"to": self.phone}
+                self.stack.sandbox + self.messages_path, params={"to": self.phone}
             )
         response.raise_for_status()
         return [m["body"] for m in response.json()["messages"]]
@@ -210,6 +228,64 @@ class Admin:
             response = await c.request(method, path, **kwargs)  # type: ignore[arg-type]
         response.raise_for_status()
         return response
+
+
+class CloudApiStudent(Student):
+    """A phone number writing to the desk through signed Cloud API webhooks; its replies
+    are read where the sandbox's Cloud API took them, as text (buttons and list rows as
+    numbered lines)."""
+
+    messages_path = "/sandbox/cloud-api/messages"
+    webhook_path = "/api/webhook/whatsapp"
+
+    def cloud_webhook(self, body: str, sid: str | None = None) -> bytes:
+        digits = self.phone.removeprefix("+")
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": sandbox_defaults.WHATSAPP_DISPLAY_NUMBER.removeprefix("+"),
+                "phone_number_id": sandbox_defaults.WHATSAPP_PHONE_NUMBER_ID,
+            },
+            "contacts": [{"profile": {"name": "Test Student"}, "wa_id": digits}],
+            "messages": [
+                {
+                    "from": digits,
+                    "id": sid or "wamid." + uuid.uuid4().hex,
+                    "timestamp": str(int(time.time())),
+                    "type": "text",
+                    "text": {"body": body},
+                }
+            ],
+        }
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"value": value, "field": "messages"}]}],
+        }
+        return json.dumps(payload).encode()
+
+    @staticmethod
+    def signed(raw: bytes) -> dict[str, str]:
+        secret = sandbox_defaults.WHATSAPP_APP_SECRET.encode()
+        digest = hmac.new(secret, raw, hashlib.sha256).hexdigest()
+        return {"X-Hub-Signature-256": "sha256=" + digest, "Content-Type": "application/json"}
+
+    async def send(self, body: str, sid: str | None = None) -> httpx.Response:
+        raw = self.cloud_webhook(body, sid)
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.post(
+                self.stack.gateway + self.webhook_path, content=raw, headers=self.signed(raw)
+            )
+
+    async def send_tampered(self, body: str) -> httpx.Response:
+        raw = self.cloud_webhook(body)
+        tampered = raw.replace(json.dumps(body).encode(), b'"tampered"')
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.post(
+                self.stack.gateway + self.webhook_path, content=tampered, headers=self.signed(raw)
+            )
+
+
+STUDENTS: dict[str, type[Student]] = {"twilio": Student, "cloud_api": CloudApiStudent}
 
 
 def base_env(ports: dict[str, int]) -> dict[str, str]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gateway.cloud_api_webhooks import cloud_api_router
+from gateway.media_links import media_router
+from gateway.paystack_webhooks import paystack_router
 from gateway.settings import GatewaySettings
 from gateway.twilio_webhooks import twilio_router
 from shared.health import Health
@@ -20,4 +23,9 @@ def create_app(settings: GatewaySettings, broker: Broker) -> FastAPI:
     health.add("broker", broker_up)
     app = create_service_app(settings, health)
     app.include_router(twilio_router(settings, broker))
+    app.include_router(paystack_router(settings, broker))
+    if settings.serves_cloud_api:
+        app.include_router(cloud_api_router(settings, broker))
+    if settings.serves_media_links:
+        app.include_router(media_router(settings))
     return app

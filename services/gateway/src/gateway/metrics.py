@@ -1,6 +1,8 @@
 """The gateway's own metrics: what came in, from whom, and what became of it."""
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
+
+from shared.metrics import LATENCY_BUCKETS
 
 WEBHOOK_REQUESTS = Counter(
     "tutordesk_gateway_webhook_requests_total",
@@ -16,4 +18,10 @@ BROKER_UNAVAILABLE = Counter(
     "tutordesk_gateway_broker_unavailable_total",
     "Webhook requests answered 503 because the broker did not confirm.",
     ["provider"],
+)
+PUBLISH_SECONDS = Histogram(
+    "tutordesk_gateway_publish_seconds",
+    "Time from publishing a webhook's event to the broker's confirm.",
+    ["provider"],
+    buckets=LATENCY_BUCKETS,
 )

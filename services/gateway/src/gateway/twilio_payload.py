@@ -69,10 +69,34 @@ def inbound_message(form: Form) -> InboundMessageReceived:
         provider_message_id=_one(form, "MessageSid"),
         from_number=whatsapp_number(_one(form, "From")),
         to_number=whatsapp_number(_one(form, "To")),
-        text=_one(form, "Body", required=False),
-        media=tuple(media),
+        text=_one(form, "ButtonText", required=False) or _one(form, "Body", required=False),
+        media=tuple(m for m in media if _is_image(m)),
         profile_name=_one(form, "ProfileName", required=False) or None,
+        # A tapped quick-reply button: its payload is the option's id.
+        selected_option_id=_one(form, "ButtonPayload", required=False) or None,
+        unsupported_kind=_unsupported_kind(form, media),
     )
+
+
+_HANDLED_TYPES = frozenset({"", "text", "image", "button", "interactive"})
+
+
+def _is_image(media: MediaRef) -> bool:
+    return (media.content_type or "image/").startswith("image/")
+
+
+def _unsupported_kind(form: Form, media: list[MediaRef]) -> str | None:
+    """Audio, video, documents, locations, stickers ...: what kind, else None."""
+    kind = _one(form, "MessageType", required=False).lower()
+    if kind not in _HANDLED_TYPES:
+        return kind[:40]
+    if _one(form, "Latitude", required=False):
+        return "location"
+    other = next((m for m in media if not _is_image(m)), None)
+    if other is not None and not any(_is_image(m) for m in media):
+        major = (other.content_type or "").partition("/")[0]
+        return major if major in ("audio", "video") else "document"
+    return None
 
 
 def delivery_status(form: Form) -> DeliveryStatusReceived:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
@@ -10,7 +11,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from twilio.request_validator import RequestValidator
 
-from gateway.metrics import BROKER_UNAVAILABLE, SIGNATURE_FAILURES, WEBHOOK_REQUESTS
+from gateway.metrics import (
+    BROKER_UNAVAILABLE,
+    PUBLISH_SECONDS,
+    SIGNATURE_FAILURES,
+    WEBHOOK_REQUESTS,
+)
 from gateway.settings import GatewaySettings
 from gateway.twilio_payload import Form, PayloadError, delivery_status, inbound_message
 from shared.events import Envelope, Event
@@ -63,6 +69,7 @@ def twilio_router(settings: GatewaySettings, broker: Broker) -> APIRouter:
             outcome("bad_request")
             return JSONResponse({"detail": str(exc)}, status_code=400)
         key = getattr(event, "from_number", None) or getattr(event, "recipient", None)
+        started = time.perf_counter()
         try:
             await broker.publish(Envelope.wrap(event, key=key))
         except BrokerUnavailableError:
@@ -74,6 +81,7 @@ def twilio_router(settings: GatewaySettings, broker: Broker) -> APIRouter:
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
+        PUBLISH_SECONDS.labels("twilio").observe(time.perf_counter() - started)
         outcome("accepted")
         return Response(EMPTY_TWIML, media_type="application/xml")
 

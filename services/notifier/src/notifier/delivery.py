@@ -8,6 +8,9 @@ from collections.abc import Iterable
 PENDING = "pending"  # recorded, not being sent
 SUBMITTING = "submitting"  # a handler is calling the provider now
 FAILED = "failed"
+# Never sent: outside the 24-hour window with no template for its kind, or opted out.
+HELD = "held"
+SUPPRESSED = "suppressed"
 
 # A message moves forward only. queued < sending < sent follow Twilio's own lifecycle.
 # A failure wins over anything before delivery; once delivered or read, a late failure
@@ -21,10 +24,13 @@ _RANK = {
     "sent": 4,
     FAILED: 5,
     "undelivered": 5,
+    HELD: 5,
+    SUPPRESSED: 5,
     "delivered": 6,
     "read": 7,
 }
 FAILURES = frozenset({FAILED, "undelivered"})
+NOT_SENT = frozenset({HELD, SUPPRESSED})
 STATES = tuple(_RANK)
 
 

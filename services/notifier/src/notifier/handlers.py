@@ -1,4 +1,6 @@
-"""Sends requested messages at most once each and records what providers report."""
+"""Sends requested messages at most once each, as their channel and the 24-hour window
+allow; records what providers report; keeps each number's window and opt-out; fetches
+inbound media for the other services."""
 
 from __future__ import annotations
 
@@ -6,25 +8,37 @@ import asyncio
 import enum
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier import delivery, metrics
-from notifier.models import DeliveryStatus, OutboundMessage
-from notifier.rendering import render_for_twilio
-from notifier.twilio_sender import (
-    CHANNEL,
-    Accepted,
-    PermanentSendError,
-    TransientSendError,
-    TwilioSender,
+from notifier.media_fetch import MediaFetcher
+from notifier.models import Contact, DeliveryStatus, OutboundMessage, inbox
+from notifier.outbound_media import OutboundMedia
+from notifier.outbound_plan import Part, plan
+from notifier.pacing import BULK, REPLY, SendPacer
+from notifier.settings import TemplateConfig
+from notifier.twilio_sender import Accepted, PermanentSendError, TransientSendError
+from shared.events import (
+    Channel,
+    ContactPreferenceChanged,
+    DeliveryStatusReceived,
+    Envelope,
+    InboundMessageReceived,
+    MediaFetchRequested,
+    MessagePriority,
+    NotificationKind,
+    OutboundMessageRequested,
 )
-from shared.events import DeliveryStatusReceived, OutboundMessageRequested
 from shared.messaging import PermanentFailure
+from shared.messaging.inbox import claim
+from shared.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +49,39 @@ def part_id(message_id: uuid.UUID, part: int) -> uuid.UUID:
 
 
 class NotResendableError(Exception):
-    """Only a message that failed may be sent again."""
+    """Only a message that failed or was held may be sent again."""
 
     def __init__(self, status: str) -> None:
-        super().__init__(f"only failed messages can be resent; this one is {status}")
+        super().__init__(f"only failed or held messages can be resent; this one is {status}")
         self.status = status
+
+
+class ChannelSender(Protocol):
+    channel: Channel
+
+    async def send(self, to_number: str, payload: dict[str, Any]) -> Accepted: ...
+
+
+class ReadMarker(Protocol):
+    async def mark_read(self, provider_message_id: str) -> bool: ...
+
+
+Templates = Callable[[NotificationKind, Channel], TemplateConfig | None]
+
+
+@dataclass
+class Wiring:
+    """What the handler needs besides its database: providers, policy and helpers."""
+
+    senders: Mapping[Channel, ChannelSender]
+    pacer: SendPacer
+    media: OutboundMedia
+    templates: Templates = lambda kind, channel: None
+    window: timedelta = timedelta(hours=24)
+    read_marker: ReadMarker | None = None
+    fetcher: MediaFetcher | None = None
+    outbox: Outbox | None = None
+    counts: dict[str, list[int]] = field(default_factory=dict)  # channel -> [sent, failed]
 
 
 class _Turn(enum.Enum):
@@ -53,7 +95,7 @@ class NotifierHandler:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        sender: TwilioSender,
+        wiring: Wiring,
         *,
         give_up_after: int = 5,
         lease: timedelta = timedelta(seconds=120),
@@ -61,7 +103,7 @@ class NotifierHandler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.sessions = sessions
-        self.sender = sender
+        self.wiring = wiring
         # Handlings that met only transient errors before the message counts as failed.
         self.give_up_after = give_up_after
         self.lease = lease
@@ -71,45 +113,82 @@ class NotifierHandler:
     # --- sending ---------------------------------------------------------------------
 
     async def send_requested(self, request: OutboundMessageRequested) -> None:
-        parts = render_for_twilio(request.text, request.options)
-        for index, body in enumerate(parts):
+        channel = request.channel.value
+        contact = await self._contact(request.to_number)
+        now = self.clock()
+        last = _aware(contact.last_inbound_at) if contact and contact.last_inbound_at else None
+        decided = plan(
+            request,
+            opted_out=bool(contact and contact.opted_out),
+            window_open=last is not None and now - last < self.wiring.window,
+            template=self.wiring.templates(request.kind, request.channel),
+        )
+        if decided.status in delivery.NOT_SENT:
+            for index, part in enumerate(decided.parts):
+                row_id = part_id(request.message_id, index)
+                await self._record(request, row_id, index, part, decided.status, decided.reason)
+            if decided.status == delivery.HELD:
+                metrics.HELD.labels(channel, request.kind.value).inc()
+            else:
+                metrics.SUPPRESSED.labels(channel).inc()
+            metrics.SENDS.labels(channel, decided.status).inc()
+            log.info(
+                "message.not_sent",
+                extra={"message_id": str(request.message_id), "status": decided.status},
+            )
+            return
+        if decided.template is not None:
+            metrics.TEMPLATE_FALLBACKS.labels(channel, request.kind.value).inc()
+            log.info(
+                "message.as_template",
+                extra={"message_id": str(request.message_id), "kind": request.kind.value},
+            )
+        lane = BULK if request.priority is MessagePriority.BULK else REPLY
+        for index, part in enumerate(decided.parts):
             row_id = part_id(request.message_id, index)
-            await self._record(request, row_id, index, body)
-            turn = await self._take_turn(row_id)
+            await self._record(request, row_id, index, part, template=decided.template)
+            turn, payload = await self._take_turn(row_id)
             if turn is _Turn.DONE:
                 continue
             if turn is _Turn.REFUSED:
                 break  # the rest would make no sense without this part
-            media = [m.url for m in request.media] if index == 0 else []
-            if not await self._send_taken(row_id, request.to_number, body, media):
+            sent = await self._send_taken(
+                row_id, request.channel, request.to_number, payload, lane=lane
+            )
+            if not sent:
                 break
 
     async def resend(self, row_id: uuid.UUID) -> None:
-        """Send a failed message again (admin). Raises LookupError, NotResendableError or
-        TransientSendError; a refusal is recorded on the row like any other."""
+        """Send a failed or held message again (admin). Raises LookupError,
+        NotResendableError or TransientSendError; a refusal is recorded on the row."""
         async with self.sessions() as session, session.begin():
             row = await session.get(OutboundMessage, row_id, with_for_update=True)
             if row is None:
                 raise LookupError(row_id)
-            if row.status != delivery.FAILED:
+            if row.status != delivery.FAILED and row.status != delivery.HELD:
                 raise NotResendableError(row.status)
             # The old provider id's statuses stay in the history table; the new send
             # gets its own.
             row.provider_message_id = row.error_code = row.error_message = None
             self._start_submitting(row)
-            to_number, body = row.to_number, row.body
-        await self._send_taken(row_id, to_number, body, [], redeliverable=False)
+            to_number, channel, payload = row.to_number, Channel(row.channel), _payload(row)
+        await self._send_taken(row_id, channel, to_number, payload, lane=REPLY, redeliverable=False)
 
     async def _record(
-        self, request: OutboundMessageRequested, row_id: uuid.UUID, index: int, body: str
+        self,
+        request: OutboundMessageRequested,
+        row_id: uuid.UUID,
+        index: int,
+        part: Part,
+        status: str = delivery.PENDING,
+        reason: str | None = None,
+        template: str | None = None,
     ) -> None:
         """Commit the row before anything is sent; a duplicate request finds it there."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             await session.execute(
-                insert(OutboundMessage)
+                _insert(session)(OutboundMessage)
                 .values(
                     id=row_id,
                     request_id=request.message_id,
@@ -117,9 +196,13 @@ class NotifierHandler:
                     to_number=request.to_number,
                     channel=request.channel.value,
                     priority=request.priority.value,
-                    body=body,
+                    kind=request.kind.value,
+                    body=part.body,
                     options=[o.model_dump() for o in request.options],
-                    status=delivery.PENDING,
+                    payload=part.payload,
+                    template=template,
+                    status=status,
+                    error_code=reason,
                     attempts=0,
                     in_reply_to=request.in_reply_to,
                     created_at=now,
@@ -129,8 +212,9 @@ class NotifierHandler:
                 .on_conflict_do_nothing(index_elements=[OutboundMessage.id])
             )
 
-    async def _take_turn(self, row_id: uuid.UUID) -> _Turn:
-        """Mark the row as being sent by us, unless it is sent, refused, or being sent."""
+    async def _take_turn(self, row_id: uuid.UUID) -> tuple[_Turn, dict[str, Any]]:
+        """Mark the row as being sent by us, unless it is sent, refused, or being sent.
+        The payload comes from the row: what the first handling decided is what goes."""
         while True:
             async with self.sessions() as session, session.begin():
                 row = await session.get(OutboundMessage, row_id, with_for_update=True)
@@ -138,19 +222,20 @@ class NotifierHandler:
                 turn = self._turn_for(row)
                 if turn is _Turn.SEND:
                     self._start_submitting(row)
+                payload = _payload(row)
             if turn is not _Turn.WAIT:
                 if turn is not _Turn.SEND:
                     log.info(
                         "message.already_handled",
                         extra={"message_id": str(row_id), "turn": turn.value},
                     )
-                return turn
+                return turn, payload
             await asyncio.sleep(self.lease_poll_seconds)
 
     def _turn_for(self, row: OutboundMessage) -> _Turn:
         if row.provider_message_id:
             return _Turn.DONE
-        if row.status == delivery.FAILED:
+        if row.status == delivery.FAILED or row.status in delivery.NOT_SENT:
             return _Turn.REFUSED
         if row.status == delivery.SUBMITTING:
             if self.clock() - _aware(row.updated_at) < self.lease:
@@ -168,18 +253,25 @@ class NotifierHandler:
     async def _send_taken(
         self,
         row_id: uuid.UUID,
+        channel: Channel,
         to_number: str,
-        body: str,
-        media: list[str],
+        payload: dict[str, Any],
         *,
+        lane: int,
         redeliverable: bool = True,
     ) -> bool:
         """Send a row we hold; True when the provider accepted it, False when it refused."""
+        label = channel.value
         try:
-            accepted = await self.sender.send(to_number, body, media)
+            sender = self.wiring.senders.get(channel)
+            if sender is None:
+                raise PermanentSendError("channel_not_configured", f"no {label} sender configured")
+            resolved = self.wiring.media.resolve(channel, payload)
+            await self.wiring.pacer.wait_turn(label, to_number, lane)
+            accepted = await sender.send(to_number, resolved)
         except PermanentSendError as error:
             await self._record_failure(row_id, error.code, str(error), final=True)
-            metrics.SENDS.labels(CHANNEL, "failed").inc()
+            self._count(label, sent=False)
             log.error("message.refused", extra={"message_id": str(row_id), "code": error.code})
             return False
         except TransientSendError as error:
@@ -188,7 +280,7 @@ class NotifierHandler:
             )
             if redeliverable and attempts >= self.give_up_after:
                 await self._record_failure(row_id, error.code, str(error), final=True)
-                metrics.SENDS.labels(CHANNEL, "failed").inc()
+                self._count(label, sent=False)
                 log.error(
                     "message.given_up",
                     extra={"message_id": str(row_id), "code": error.code, "attempts": attempts},
@@ -196,16 +288,22 @@ class NotifierHandler:
                 raise PermanentFailure(
                     f"provider kept answering {error.code} after {attempts} handlings"
                 ) from error
-            metrics.SENDS.labels(CHANNEL, "deferred").inc()
+            metrics.SENDS.labels(label, "deferred").inc()
             log.warning(
                 "message.deferred",
                 extra={"message_id": str(row_id), "code": error.code, "attempts": attempts},
             )
             raise
         await self._record_accepted(row_id, accepted)
-        metrics.SENDS.labels(CHANNEL, "sent").inc()
+        self._count(label, sent=True)
         log.info("message.sent", extra={"message_id": str(row_id)})
         return True
+
+    def _count(self, channel: str, *, sent: bool) -> None:
+        metrics.SENDS.labels(channel, "sent" if sent else "failed").inc()
+        counts = self.wiring.counts.setdefault(channel, [0, 0])
+        counts[0 if sent else 1] += 1
+        metrics.SEND_SUCCESS_RATIO.labels(channel).set(counts[0] / (counts[0] + counts[1]))
 
     async def _record_accepted(self, row_id: uuid.UUID, accepted: Accepted) -> None:
         async with self.sessions() as session, session.begin():
@@ -271,9 +369,97 @@ class NotifierHandler:
             if status == row.status:
                 return
             row.status, row.updated_at = status, self.clock()
+            if status in ("delivered", "read") or status in delivery.FAILURES:
+                metrics.FINAL_STATUSES.labels(row.channel, status).inc()
             if status in delivery.FAILURES:
                 reason = next(h for h in reversed(history) if h.status == status)
                 row.error_code, row.error_message = reason.error_code, reason.error_message
+
+    # --- contacts: the 24-hour window and opting out ---------------------------------
+
+    async def _contact(self, number: str) -> Contact | None:
+        async with self.sessions() as session:
+            return await session.get(Contact, number)
+
+    async def _locked_contact(self, session: AsyncSession, number: str) -> Contact:
+        await session.execute(
+            _insert(session)(Contact)
+            .values(phone_number=number, opted_out=False, updated_at=self.clock())
+            .on_conflict_do_nothing(index_elements=[Contact.phone_number])
+        )
+        contact = await session.get(Contact, number, with_for_update=True, populate_existing=True)
+        assert contact is not None
+        return contact
+
+    async def record_inbound(self, message: InboundMessageReceived) -> None:
+        """The user wrote: their window opens (from when they wrote, never later than
+        now); on the Cloud API their message is marked read."""
+        now = self.clock()
+        written = min(message.received_at, now)
+        async with self.sessions() as session, session.begin():
+            contact = await self._locked_contact(session, message.from_number)
+            if contact.last_inbound_at is None or _aware(contact.last_inbound_at) < written:
+                contact.last_inbound_at = written
+            contact.updated_at = now
+        marker = self.wiring.read_marker
+        if marker is not None and message.channel is Channel.CLOUD_API:
+            await marker.mark_read(message.provider_message_id)
+
+    async def record_preference(self, change: ContactPreferenceChanged) -> None:
+        """Opted out or back in; a change older than the one recorded is ignored."""
+        async with self.sessions() as session, session.begin():
+            contact = await self._locked_contact(session, change.phone_number)
+            recorded = contact.preference_changed_at
+            if recorded is not None and _aware(recorded) > change.changed_at:
+                return
+            contact.opted_out = change.opted_out
+            contact.preference_changed_at = change.changed_at
+            contact.updated_at = self.clock()
+        log.info("contact.preference", extra={"opted_out": change.opted_out})
+
+    # --- inbound media ---------------------------------------------------------------
+
+    async def fetch_media(self, request: MediaFetchRequested) -> None:
+        """Fetch, check and store; publish media.fetched once per request."""
+        fetcher, outbox = self.wiring.fetcher, self.wiring.outbox
+        if fetcher is None or outbox is None:
+            raise PermanentFailure("media fetching is not wired")
+        consumer, key = "media-fetch", str(request.request_id)
+        async with self.sessions() as session:
+            done = await session.scalar(
+                select(inbox.c.message_key).where(
+                    inbox.c.consumer == consumer, inbox.c.message_key == key
+                )
+            )
+        if done is not None:
+            return
+        outcome = await fetcher.fetch(request)
+        label = outcome.rejection.value if outcome.rejection else "stored"
+        metrics.MEDIA_FETCHES.labels(request.channel.value, label).inc()
+        envelope = Envelope.wrap(outcome, key=request.phone_number)
+        async with self.sessions() as session, session.begin():
+            if not await claim(session, inbox, consumer, key):
+                return
+            await outbox.add(session, envelope)
+        try:
+            await outbox.flush([envelope.id])
+        except Exception:
+            # The relay publishes it; the outcome is committed.
+            log.warning("outbox.flush_deferred_to_relay", exc_info=True)
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _payload(row: OutboundMessage) -> dict[str, Any]:
+    if row.payload is not None:
+        return dict(row.payload)
+    # Rows from before payloads were stored: plain text on either channel.
+    if row.channel == Channel.CLOUD_API.value:
+        return {"type": "text", "text": {"preview_url": False, "body": row.body}}
+    return {"body": row.body, "media": []}
 
 
 def _aware(moment: datetime) -> datetime:

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.messaging.inbox import inbox_table
@@ -19,8 +30,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA)
 
 
-# Not used yet (the notifier publishes nothing and is idempotent by message id); kept so
-# the schema matches the other services' and the first event it publishes needs no migration.
+# The outbox carries media.fetched; the inbox remembers which fetches were answered.
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -46,6 +56,11 @@ class OutboundMessage(Base):
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     in_reply_to: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32), default="reply", server_default="reply")
+    # What the channel is sent, as sent (media as references, made links at send time).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The approved template it went as, when the 24-hour window was closed.
+    template: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -62,3 +77,16 @@ class DeliveryStatus(Base):
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Contact(Base):
+    """What the notifier must know about a number: when it last wrote (the 24-hour
+    customer-service window) and whether it opted out."""
+
+    __tablename__ = "contacts"
+
+    phone_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    preference_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

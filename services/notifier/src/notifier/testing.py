@@ -7,13 +7,17 @@ import base64
 import hmac
 import itertools
 import re
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from shared.events import Channel, Envelope, Event, InboundMessageReceived
 
 _ERRORS = {
     400: (21211, "The 'To' number is not a valid phone number."),
@@ -34,6 +38,8 @@ class SentMessage:
     media_urls: tuple[str, ...]
     status_callback: str | None
     fields: tuple[str, ...]  # every form field name, as sent
+    content_sid: str = ""
+    content_variables: str = ""
 
 
 @dataclass
@@ -84,6 +90,8 @@ class FakeTwilio:
                 media_urls=tuple(v for k, v in form if k == "MediaUrl"),
                 status_callback=values.get("StatusCallback"),
                 fields=tuple(k for k, _ in form),
+                content_sid=values.get("ContentSid", ""),
+                content_variables=values.get("ContentVariables", ""),
             )
             self.messages.append(message)
             if self.before_answer is not None:
@@ -122,6 +130,84 @@ def _error(status: int) -> JSONResponse:
             "message": message,
             "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status,
+        },
+        status_code=status,
+    )
+
+
+def user_wrote(number: str, channel: str = "twilio") -> Envelope[Event]:
+    """An inbound message from ``number``, as the gateway publishes it: it opens the
+    number's 24-hour window, so free-form replies may go."""
+    event = InboundMessageReceived(
+        channel=Channel(channel),
+        provider_message_id=f"in-{uuid.uuid4().hex}",
+        from_number=number,
+        to_number="+15550001111",
+        text="hi",
+    )
+    return Envelope.wrap(event, key=number)
+
+
+@dataclass
+class FakeCloudApi:
+    """A Cloud API-shaped Graph API for tests: records each send (the JSON as posted) and
+    each mark-as-read, answers with Meta's shapes, and fails as it is told."""
+
+    access_token: str
+    phone_number_id: str
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
+    requests: int = 0
+    # (HTTP status, Meta error code) for the next send calls, one each.
+    faults: deque[tuple[int, int]] = field(default_factory=deque)
+    next_ids: deque[str] = field(default_factory=deque)
+
+    def fail_next(self, status: int, code: int, count: int = 1) -> None:
+        self.faults.extend([(status, code)] * count)
+
+    def sent_to(self, number: str) -> list[dict[str, Any]]:
+        return [m for m in self.sent if m["to"] == number.removeprefix("+")]
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/{phone_number_id}/messages")
+        async def messages(phone_number_id: str, request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != f"Bearer {self.access_token}":
+                return _cloud_error(401, 190, "Invalid OAuth access token")
+            body = await request.json()
+            if body.get("status") == "read":
+                self.read.append(body["message_id"])
+                return JSONResponse({"success": True})
+            self.requests += 1
+            if phone_number_id != self.phone_number_id:
+                return _cloud_error(400, 100, "Invalid parameter")
+            if self.faults:
+                status, code = self.faults.popleft()
+                return _cloud_error(status, code, "Injected fault")
+            wamid = self.next_ids.popleft() if self.next_ids else f"wamid.{uuid.uuid4().hex}"
+            self.sent.append({**body, "id": wamid})
+            return JSONResponse(
+                {
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                    "messages": [{"id": wamid}],
+                }
+            )
+
+        return app
+
+
+def _cloud_error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": {
+                "message": f"(#{code}) {message}",
+                "type": "OAuthException",
+                "code": code,
+                "error_data": {"messaging_product": "whatsapp", "details": message},
+                "fbtrace_id": "Atest",
+            }
         },
         status_code=status,
     )

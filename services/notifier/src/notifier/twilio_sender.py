@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -20,6 +21,7 @@ from twilio.rest import Client
 from notifier import metrics
 from notifier.settings import NotifierSettings
 from notifier.twilio_transport import HttpxTwilioClient
+from shared.events import Channel
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def _is_transient(error: BaseException) -> bool:
 
 
 class TwilioSender:
+    channel = Channel.TWILIO
+
     def __init__(self, settings: NotifierSettings, http: httpx.AsyncClient) -> None:
         account_sid, auth_token = settings.twilio_credentials()
         self._client = Client(  # type: ignore[no-untyped-call]
@@ -66,9 +70,9 @@ class TwilioSender:
         self._attempts = settings.send_attempts
         self._wait = settings.send_retry_wait_seconds
 
-    async def send(
-        self, to_number: str, body: str, media_urls: list[str] | None = None
-    ) -> Accepted:
+    async def send(self, to_number: str, payload: dict[str, Any]) -> Accepted:
+        """``payload``: ``body`` and resolved ``media_urls``, or an approved template's
+        ``content_sid`` and ``content_variables`` (JSON)."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_transient),
             stop=stop_after_attempt(self._attempts),
@@ -85,9 +89,11 @@ class TwilioSender:
                     message = await self._client.messages.create_async(
                         to=f"whatsapp:{to_number}",
                         from_=self._sender,
-                        body=body,
-                        # None would go out as an empty MediaUrl field; unset omits it.
-                        media_url=media_urls or values.unset,
+                        # None would go out as an empty field; unset omits it.
+                        body=payload.get("body") or values.unset,
+                        media_url=payload.get("media_urls") or values.unset,
+                        content_sid=payload.get("content_sid") or values.unset,
+                        content_variables=payload.get("content_variables") or values.unset,
                         status_callback=self._callback,
                     )
         except TwilioRestException as error:

@@ -64,7 +64,7 @@ class InMemoryBroker:
         body = envelope.to_json()
         self.published.append(envelope)
         for pattern, queue_names in self._bindings.items():
-            if topic_matches(pattern, envelope.type):
+            if topic_matches(pattern, envelope.routing_key):
                 for name in queue_names:
                     self._queues[name].items.put_nowait((body, 1))
         metrics.EVENTS_PUBLISHED.labels(self.service, envelope.type).inc()

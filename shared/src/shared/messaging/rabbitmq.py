@@ -99,7 +99,7 @@ class RabbitBroker:
             timestamp=envelope.occurred_at,
             headers={ATTEMPT_HEADER: 1},
         )
-        await self._confirmed(self._exchange, message, envelope.type)
+        await self._confirmed(self._exchange, message, envelope.routing_key)
         metrics.EVENTS_PUBLISHED.labels(self.service, envelope.type).inc()
 
     async def _confirmed(

@@ -42,6 +42,8 @@ class MessageOut(BaseModel):
     to_number: str
     channel: str
     priority: str
+    kind: str
+    template: str | None
     body: str
     options: list[dict[str, Any]]
     status: str
@@ -124,8 +126,12 @@ async def get_message(message_id: uuid.UUID, session: SessionDep) -> MessageDeta
 
 @router.post(
     "/{message_id}/resend",
-    summary="Send a failed message again",
-    responses={404: {}, 409: {"description": "not failed"}, 503: {"description": "provider busy"}},
+    summary="Send a failed or held message again",
+    responses={
+        404: {},
+        409: {"description": "neither failed nor held"},
+        503: {"description": "provider busy"},
+    },
 )
 async def resend_message(message_id: uuid.UUID, request: Request) -> MessageDetail:
     handler: NotifierHandler = request.app.state.handler

@@ -1,0 +1,1 @@
+"""The payments service's admin API, one module per resource."""
