@@ -39,6 +39,8 @@ async def test_student_registers_submits_homework_a_tutor_answers_and_the_studen
         "/api/tutors",
         json={"phone_number": tutor.phone, "name": "Tola Bello", "subjects": ["Mathematics"]},
     )
+    # The tutor checks in, which opens WhatsApp's 24-hour window for messages to them.
+    assert "Tutor desk: no open homework" in await tutor.say("hi")
     assert "Welcome to Bright Path Tutors" in await student.say("hi")
     registered, subjects = await _register(student, "2")
     assert "registered, Ada" in registered
@@ -51,7 +53,7 @@ async def test_student_registers_submits_homework_a_tutor_answers_and_the_studen
     assert "1 free credit used, 2 left" in submitted
     reference = _reference(submitted, "HW")
 
-    offer = (await tutor.wait_for(1))[0]
+    offer = (await tutor.wait_for(2))[1]
     assert f"New homework {reference} (Mathematics, SSS)" in offer
     assert "Solve 2x + 3 = 11" in offer and "Reply ACCEPT" in offer
     accepted = await tutor.say("accept")
@@ -73,25 +75,26 @@ async def test_student_registers_submits_homework_a_tutor_answers_and_the_studen
 async def test_a_student_and_an_agent_hold_a_support_chat(services_stack: Stack) -> None:
     admin, student, agent = Admin(services_stack), Student(services_stack), Agent(services_stack)
     await admin.request("POST", "/api/agents", json={"phone_number": agent.phone, "name": "Grace"})
+    assert "Support desk: no open tickets" in await agent.say("hi")
     await student.say("hi")
     assert "describe the problem" in await student.say("3")
     opened = await student.say("I paid but got no pack")
     reference = _reference(opened, "TCK")
     assert "Send END" in opened
-    alert = (await agent.wait_for(1))[0]
+    alert = (await agent.wait_for(2))[1]
     assert f"New ticket {reference} from a student" in alert and "I paid but got no pack" in alert
     desk = await agent.say("hi")
     assert f"1. {reference}" in desk
     assert "goes to the student" in await agent.say("1")
     await student.send("My order was ORD-1234")
-    line = (await agent.wait_for(4))[3]
+    line = (await agent.wait_for(5))[4]
     assert line == f"[{reference}] a student: My order was ORD-1234"
     before = len(await student.received())
     await agent.send("Found it, resending now")
     assert (await student.wait_for(before + 1))[before] == "Support: Found it, resending now"
     closed = await student.say("end")
     assert f"Ticket {reference} closed" in closed
-    assert f"student closed ticket {reference}" in (await agent.wait_for(5))[4]
+    assert f"student closed ticket {reference}" in (await agent.wait_for(6))[5]
     ticket = (await admin.request("GET", f"/api/tickets/{reference}")).json()
     assert ticket["status"] == "closed"
     assert [m["sender"] for m in ticket["messages"]] == ["student", "student", "agent"]
