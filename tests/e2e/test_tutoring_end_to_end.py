@@ -191,3 +191,50 @@ async def test_the_chat_page_can_make_a_phone_a_tutor_or_an_agent(services_stack
         assert "Support desk" in await agent.say("hi")
     finally:
         await admin.request("PATCH", f"/api/tutors/{demo['id']}", json={"active": False})
+
+
+async def test_photo_homework_is_checked_bad_photos_are_refused_and_the_tutor_answers_with_one(
+    services_stack: Stack,
+) -> None:
+    admin, student, tutor = Admin(services_stack), Student(services_stack), Tutor(services_stack)
+    await admin.request(
+        "POST",
+        "/api/tutors",
+        json={"phone_number": tutor.phone, "name": "Kemi Ojo", "subjects": ["Biology"]},
+    )
+    await tutor.say("hi")
+    await student.say("hi")
+    await _register(student, "2")
+    assert "send a clear photo" in await student.say("5")  # Biology
+
+    async def photo(name: str, caption: str = "") -> list[str]:
+        before = len(await student.received())
+        assert (await student.send_photo(name, caption)).status_code == 200
+        return (await student.wait_for(before + 2, within=30))[before : before + 2]
+
+    for name, reason in [
+        ("document.jpg", "not a JPG, PNG or WebP image"),
+        ("truncated.png", "damaged or incomplete"),
+        ("huge.jpg", "larger than 5 MB"),
+    ]:
+        checking, refused = await photo(name)
+        assert checking == "Checking your photo…"
+        assert reason in refused and "send another photo" in refused, (name, refused)
+    checking, accepted = await photo("sample.png", "question 3")
+    assert checking == "Checking your photo…"
+    assert "Photo received" in accepted and "SKIP" in accepted
+    summary = await student.say("skip")
+    assert "Question: 📷 photo — question 3" in summary
+    reference = _reference(await student.say("yes"), "HW")
+
+    offer = (await tutor.wait_for(2))[1]
+    assert f"New homework {reference} (Biology, SSS)" in offer
+    assert len((await tutor.received_media())[1]) == 1
+    await tutor.say("accept")
+    before, student_before = len(await tutor.received()), len(await student.received())
+    assert (await tutor.send_photo("sample.jpg", "labelled diagram")).status_code == 200
+    checking, sent = (await tutor.wait_for(before + 2, within=30))[before : before + 2]
+    assert checking == "Checking your photo…" and f"Solution for {reference} sent" in sent
+    solution = (await student.wait_for(student_before + 1))[student_before]
+    assert f"solution to {reference}" in solution and "labelled diagram" in solution
+    assert len((await student.received_media())[student_before]) == 1

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
+from sandbox.media_hosting import twilio_media_url
 from shared import sandbox_defaults
 
 SERVICES = ("gateway", "conversation", "payments", "notifier")
@@ -124,7 +125,9 @@ class Student:
         self.stack = stack
         self.phone = phone or f"+23480{uuid.uuid4().int % 10**9:09d}"
 
-    def webhook(self, body: str, sid: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    def webhook(
+        self, body: str, sid: str | None = None, media: tuple[str, str] | None = None
+    ) -> tuple[dict[str, str], dict[str, str]]:
         form = {
             "MessageSid": sid or "SM" + uuid.uuid4().hex,
             "AccountSid": sandbox_defaults.TWILIO_ACCOUNT_SID,
@@ -134,6 +137,8 @@ class Student:
             "NumMedia": "0",
             "ProfileName": self.profile_name,
         }
+        if media is not None:
+            form.update(NumMedia="1", MediaUrl0=media[0], MediaContentType0=media[1])
         url = self.stack.gateway + "/api/v1/whatsapp/webhook"
         signature = RequestValidator(sandbox_defaults.TWILIO_AUTH_TOKEN).compute_signature(
             url, form
@@ -146,6 +151,27 @@ class Student:
             return await client.post(
                 self.stack.gateway + "/api/v1/whatsapp/webhook", data=form, headers=headers
             )
+
+    async def send_photo(self, name: str, caption: str = "") -> httpx.Response:
+        """Send one of the sandbox's sample files (sample.png, document.jpg ...) as a photo
+        hosted where Twilio would host it."""
+        url = twilio_media_url(
+            self.stack.sandbox, sandbox_defaults.TWILIO_ACCOUNT_SID, "MM" + uuid.uuid4().hex, name
+        )
+        form, headers = self.webhook(caption, media=(url, "image/jpeg"))
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.post(
+                self.stack.gateway + "/api/v1/whatsapp/webhook", data=form, headers=headers
+            )
+
+    async def received_media(self) -> list[list[str]]:
+        """The media links of each message sent to this number, in order."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(
+                self.stack.sandbox + self.messages_path, params={"to": self.phone}
+            )
+        response.raise_for_status()
+        return [list(m.get("media_urls", [])) for m in response.json()["messages"]]
 
     async def send_tampered(self, body: str) -> httpx.Response:
         """A webhook signed for ``body`` whose text was changed on the way."""
