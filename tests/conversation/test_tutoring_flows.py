@@ -292,7 +292,7 @@ async def test_paying_for_a_plan_requests_a_payment_and_sends_the_link(world: Wo
         await student.say(text)
     replies = await student.send("yes")
     assert "Choose a plan" in replies[1].text
-    assert [o.id for o in replies[1].options] == ["monthly", "termly"]
+    assert [o.id for o in replies[1].options] == ["monthly", "termly", "starter"]
     assert "₦5,000" in (replies[1].options[0].description or "")
     assert "Pay ₦12,000 for the Termly plan?" in await student.say("2")
     await student.say("yes")

@@ -5,6 +5,7 @@ their whole job, and every text is read where Twilio would get it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -238,3 +239,57 @@ async def test_photo_homework_is_checked_bad_photos_are_refused_and_the_tutor_an
     solution = (await student.wait_for(student_before + 1))[student_before]
     assert f"solution to {reference}" in solution and "labelled diagram" in solution
     assert len((await student.received_media())[student_before]) == 1
+
+
+async def _pay_on_the_checkout_page(stack: Stack, link_message: str) -> None:
+    """Do what the student does with the link: open it, press Pay."""
+    url = re.search(r"https?://\S+", link_message)
+    assert url is not None, link_message
+    async with httpx.AsyncClient(timeout=10) as browser:
+        page = await browser.get(url.group(0))
+        action = re.search(r'action="(/paystack/checkout/[^"]+/pay)"', page.text)
+        assert action is not None, page.text[:500]
+        paid = await browser.post(stack.sandbox + action.group(1))
+    assert "Payment successful." in paid.text
+
+
+async def test_an_order_is_paid_through_the_link_and_confirmed_to_the_student(
+    services_stack: Stack,
+) -> None:
+    student = Student(services_stack)
+    for text in ("hi", "1 x 2", "place order"):
+        await student.say(text)
+    placed, link = await student.said("yes", 2)
+    reference = _reference(placed, "ORD")
+    assert f"Pay for order {reference} here: " in link
+    before = len(await student.received())
+    await _pay_on_the_checkout_page(services_stack, link)
+    confirmed = (await student.wait_for(before + 1, within=30))[before]
+    assert f"Payment received. Order {reference} (₦10,000) is confirmed" in confirmed
+    order = (await Admin(services_stack).request("GET", f"/api/orders/{reference}")).json()
+    assert order["status"] == "paid"
+
+
+async def test_a_plan_is_paid_and_the_subscription_shows_in_the_chat(
+    services_stack: Stack,
+) -> None:
+    student = Student(services_stack)
+    await student.say("hi")
+    await _register(student, "6")
+    await student.say("1")  # Monthly
+    asked, link = await student.said("yes", 2)
+    assert "Getting your payment link for the Monthly plan" in asked
+    assert "Pay for the Monthly plan here: " in link
+    before = len(await student.received())
+    await _pay_on_the_checkout_page(services_stack, link)
+    started = (await student.wait_for(before + 1, within=30))[before]
+    assert "Your Monthly subscription is active until" in started
+    await student.say("menu")
+    status = await student.say("4")
+    assert "Plan: Monthly" in status and "Status: active until" in status
+    # The subscription now pays for homework instead of the free credits.
+    await student.say("menu")
+    await student.say("2")
+    await student.say("1")
+    await student.say("What is a prime number?")
+    assert "Covered by your Monthly subscription." in await student.say("skip")

@@ -13,8 +13,9 @@ from conversation import engine
 from conversation.models import AdminSetting
 from conversation.settings import ConversationSettings
 
-# Plans shown in the pay flow. The payments service prices plans itself from the code;
-# these prices are only what the student is shown, so keep them in step.
+# Plans shown in the pay flow, as payments' own plan list has them (its data/plans.json).
+# Payments prices a plan itself from the code; these prices are only what the student is
+# shown, so keep them in step (or change them through PUT /api/settings/plans).
 DEFAULT_PLANS: list[dict[str, Any]] = [
     {
         "code": "monthly",
@@ -28,7 +29,14 @@ DEFAULT_PLANS: list[dict[str, Any]] = [
         "name": "Termly",
         "price_minor": 1_200_000,
         "currency": "NGN",
-        "description": "unlimited homework for 4 months",
+        "description": "unlimited homework for a 90-day term",
+    },
+    {
+        "code": "starter",
+        "name": "Starter",
+        "price_minor": 200_000,
+        "currency": "NGN",
+        "description": "10 homework questions in 30 days",
     },
 ]
 
