@@ -24,10 +24,19 @@ SEED_STEPS: list[tuple[str, list[str]]] = [
 
 
 def check_seed_replies(bodies: list[str]) -> None:
-    assert len(bodies) == len(SEED_STEPS), bodies
-    for body, (sent, expected) in zip(bodies, SEED_STEPS, strict=True):
+    """The five seed replies, then the Paystack link for the order (payments' answer)."""
+    assert len(bodies) == len(SEED_STEPS) + 1, bodies
+    for body, (sent, expected) in zip(bodies, SEED_STEPS, strict=False):
         for fragment in expected:
             assert fragment in body, f"reply to {sent!r} lacks {fragment!r}: {body!r}"
+    reference = next(w for w in bodies[4].split() if w.startswith("ORD-"))
+    assert f"Pay for order {reference} here: http" in bodies[5], bodies[5]
+
+
+async def seed_replies(student: Student) -> list[str]:
+    """Every reply, once the payment link has come and any extra would have."""
+    await student.wait_for(len(SEED_STEPS) + 1, within=30)
+    return await student.settled(0.5)
 
 
 @pytest.fixture(params=["services_stack", "embedded_stack"])
@@ -44,7 +53,7 @@ async def test_ordering_seed_steps_reply_as_expected(stack: Stack, channel: str)
     student = STUDENTS[channel](stack)
     for text, _ in SEED_STEPS:
         await student.say(text)
-    check_seed_replies(await student.settled(0.5))
+    check_seed_replies(await seed_replies(student))
 
 
 async def test_same_webhook_delivered_twice_gives_exactly_one_reply(
@@ -82,7 +91,7 @@ async def test_killing_conversation_mid_scenario_loses_nothing_and_repeats_nothi
     for text in ("place order", "yes"):
         await asyncio.gather(*(s.say(text) for s in students))
     for student in students:
-        check_seed_replies(await student.settled(0.5))
+        check_seed_replies(await seed_replies(student))
 
 
 async def test_cloud_api_replies_are_read_back_through_signed_status_webhooks(

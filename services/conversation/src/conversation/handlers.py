@@ -197,9 +197,6 @@ class InboundHandler:
                 CartItem(phone_number=phone, sku=line.sku, quantity=line.quantity, position=i)
                 for i, line in enumerate(turn.cart)
             )
-        if turn.order is not None:
-            await self._place_order(session, out, turn.order, phone, now)
-
         actions = Actions(session, Actor(phone, channel, now, desk), out)
         opting_in = [
             e for e in turn.effects if isinstance(e, ChangeContactPreference) and not e.opted_out
@@ -208,6 +205,10 @@ class InboundHandler:
             await actions.apply(first)
         for reply in turn.replies:
             out.message(phone, channel, reply.text, reply.options, in_reply_to=in_reply_to)
+        # After the replies, so the student's "order placed" goes out before the payment
+        # link that payments will answer PaymentRequested with.
+        if turn.order is not None:
+            await self._place_order(session, out, turn.order, phone, now)
         for effect in turn.effects:
             if effect not in opting_in:
                 await actions.apply(effect)
