@@ -23,9 +23,9 @@ DOCKERFILES = {
 
 @pytest.fixture(scope="module")
 def compose(compose_command: list[str]) -> dict[str, Any]:
+    files = ["--project-directory", str(ROOT), "-f", "docker-compose.yml"]
     result = subprocess.run(
-        [*compose_command, "--project-directory", str(ROOT), "-f", "docker-compose.yml"]
-        + ["config", "--format", "json"],
+        [*compose_command, *files, "config", "--format", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -117,9 +117,9 @@ def test_secrets_pass_through_from_the_shell_and_are_never_written_in(
 
 def _workspace_members() -> list[str]:
     members: list[str] = []
-    for pattern in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"][
-        "workspace"
-    ]["members"]:
+    for pattern in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"][
+        "members"
+    ]:
         members += [str(p.relative_to(ROOT)) for p in sorted(ROOT.glob(pattern)) if p.is_dir()]
     return members
 
