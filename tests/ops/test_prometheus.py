@@ -190,6 +190,8 @@ async def eventually(check: Any, within: float = 30.0) -> None:
         await asyncio.sleep(0.5)
 
 
+# The first test also starts the system (five processes) and Prometheus.
+@pytest.mark.timeout(300)
 async def test_prometheus_sees_every_service_up_and_the_key_series_after_an_order(
     prometheus: str, services_stack: Stack
 ) -> None:
