@@ -4,15 +4,20 @@ the whole system as separate processes on RabbitMQ and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from shared.testing import free_port
 from stack.testing import SERVICES, Process, Stack, base_env, wait_healthy
@@ -129,11 +134,67 @@ def compose_command() -> list[str]:
         raise
 
 
+# The session's vhost and database are shared by every test module; a stack here that is
+# stopped, broken or measured gets its own, so nothing another test left running (or left
+# in a queue) can take its messages, and its tables hold only what it wrote.
+
+
+@contextlib.contextmanager
+def fresh_vhost(rabbitmq_url: str) -> Iterator[str]:
+    parts = urlsplit(rabbitmq_url)
+    vhost = f"tutordesk_ops_{uuid.uuid4().hex[:10]}"
+    user = parts.username or "guest"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, timeout=60)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+        check=True,
+        timeout=60,
+    )
+    try:
+        yield urlunsplit(parts._replace(path=f"/{vhost}"))
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, timeout=60)
+
+
+@contextlib.contextmanager
+def fresh_database(database_url: str) -> Iterator[str]:
+    base = make_url(database_url)
+    name = f"tutordesk_ops_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def own_rabbitmq_url(rabbitmq_url: str) -> Iterator[str]:
+    with fresh_vhost(rabbitmq_url) as url:
+        yield url
+
+
+@pytest.fixture
+def own_database_url(database_url: str) -> Iterator[str]:
+    with fresh_database(database_url) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def services_stack(
     rabbitmq_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """Each service and the sandbox in its own process, on RabbitMQ and PostgreSQL."""
+    """Each service and the sandbox in its own process, on a vhost and database of its own."""
+    with fresh_vhost(rabbitmq_url) as vhost, fresh_database(database_url) as database:
+        yield from _services_stack(vhost, database, tmp_path_factory)
+
+
+def _services_stack(
+    rabbitmq_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     ports = {name: free_port() for name in (*SERVICES, "sandbox")}
     env = base_env(ports)
     env.update(RABBITMQ_URL=rabbitmq_url, DATABASE_URL=database_url)

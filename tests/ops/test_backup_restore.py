@@ -33,8 +33,8 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="module")
-def migrated(database_url: str) -> Iterator[Engine]:
+@pytest.fixture
+def migrated(own_database_url: str) -> Iterator[Engine]:
     for tool in ("pg_dump", "pg_restore", "psql"):
         if shutil.which(tool) is None:
             message = f"{tool} is not installed (Debian: postgresql-client)"
@@ -44,14 +44,14 @@ def migrated(database_url: str) -> Iterator[Engine]:
     for service in ("conversation", "payments"):
         result = subprocess.run(
             [sys.executable, "-m", "shared.migrate", service],
-            env={**os.environ, "DATABASE_URL": database_url},
+            env={**os.environ, "DATABASE_URL": own_database_url},
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert result.returncode == 0, result.stderr
         assert '"event": "migrations.applied"' in result.stderr
-    engine = create_engine(database_url)
+    engine = create_engine(own_database_url)
     yield engine
     engine.dispose()
 
@@ -131,7 +131,7 @@ def runbook_command(tool: str) -> str:
 
 
 def test_a_schema_dumped_dropped_and_restored_as_the_runbook_says_has_the_same_data(
-    migrated: Engine, database_url: str, tmp_path: Path
+    migrated: Engine, own_database_url: str, tmp_path: Path
 ) -> None:
     fill(migrated)
     before = snapshot(migrated, SCHEMA)
@@ -139,7 +139,7 @@ def test_a_schema_dumped_dropped_and_restored_as_the_runbook_says_has_the_same_d
     assert len(before["orders"]) == 20 and len(before["order_lines"]) == 20
     assert before["alembic_version"], "the migration version is part of the schema"
 
-    url = libpq(database_url)
+    url = libpq(own_database_url)
     backups = tmp_path / "backups"
     backups.mkdir()
     # The CronJob's own script, with its paths pointed at this test's directory.

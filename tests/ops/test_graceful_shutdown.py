@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -36,12 +37,12 @@ STOPPED = ("conversation-a", "notifier-a")
 
 @pytest.fixture
 def replicated_stack(
-    rabbitmq_url: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    own_rabbitmq_url: str, own_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     names = ("sandbox", "gateway", "payments", *REPLICAS)
     ports = {name: free_port() for name in names}
     env = base_env({"gateway": ports["gateway"], "sandbox": ports["sandbox"]})
-    env.update(RABBITMQ_URL=rabbitmq_url, DATABASE_URL=database_url)
+    env.update(RABBITMQ_URL=own_rabbitmq_url, DATABASE_URL=own_database_url)
     log_dir = tmp_path_factory.mktemp("logs")
     stack = Stack({name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
     for name in names:
@@ -116,7 +117,7 @@ def queue_depths(rabbitmq_url: str) -> dict[str, int]:
 # Seven processes start on a two-core machine: give the whole test more than the default.
 @pytest.mark.timeout(360)
 async def test_sigterm_under_load_loses_nothing_and_repeats_nothing(
-    replicated_stack: Stack, rabbitmq_url: str
+    replicated_stack: Stack, own_rabbitmq_url: str
 ) -> None:
     stack = replicated_stack
     students = [Student(stack) for _ in range(STUDENTS)]
@@ -158,7 +159,34 @@ async def test_sigterm_under_load_loses_nothing_and_repeats_nothing(
     assert metric_total(survivor, "tutordesk_inbox_duplicates_total") == 0
     assert metric_total(survivor, "tutordesk_messages_handled_total") > 0
     # Nothing parked, nothing left waiting.
-    depths = queue_depths(rabbitmq_url)
+    depths = queue_depths(own_rabbitmq_url)
     for queue in ("conversation", "notifier", "payments"):
         assert depths.get(queue, 0) == 0, depths
         assert depths.get(f"{queue}.dead", 0) == 0, depths
+
+
+@pytest.mark.timeout(240)
+def test_sigterm_stops_a_consumer_whose_broker_is_gone(
+    own_rabbitmq_url: str, own_database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = base_env({"gateway": free_port(), "sandbox": free_port()})
+    env.update(RABBITMQ_URL=own_rabbitmq_url, DATABASE_URL=own_database_url, PORT=str(port))
+    process = Process("conversation", "conversation", env, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    process.start()
+    try:
+        wait_healthy(url, process, timeout=90)
+        # The vhost goes away: RabbitMQ closes the connection and refuses every reconnect.
+        vhost = unquote(urlsplit(own_rabbitmq_url).path.lstrip("/"))
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while httpx.get(url + "/health", timeout=5).status_code != 503:
+            assert time.monotonic() < deadline, "/health never reported the broker down"
+            time.sleep(0.5)
+        code, seconds = terminate(process)
+    finally:
+        process.stop()
+    assert code == 0, process.log_tail()
+    assert seconds < 40, f"took {seconds:.1f} s: past Kubernetes' 45 s grace with startup"
+    assert '"event": "service.stopped"' in process.log_path.read_text(), process.log_tail()
