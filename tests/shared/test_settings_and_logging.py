@@ -94,6 +94,7 @@ def test_the_cloud_api_falls_back_to_the_sandbox_only_in_development() -> None:
         public_base_url="https://desk.example.com",
         twilio_account_sid="AC" + "1" * 32,
         twilio_auth_token="token",
+        paystack_secret_key="sk_test_placeholder",
     )
     paths = set(create_app(production, InMemoryBroker()).openapi()["paths"])
     assert "/api/v1/whatsapp/webhook" in paths

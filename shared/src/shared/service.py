@@ -72,9 +72,12 @@ class ConsumingService:
         if self.outbox is not None:
             # Publish whatever the last handlers committed before we go.
             self.outbox.relay_grace = 0
-            with contextlib.suppress(Exception):
+            try:
                 while await self.outbox.flush():
                     pass
+            except Exception:
+                # What is left is published by another replica's relay, or on next start.
+                log.exception("outbox.final_flush_failed", extra={"service_name": self.name})
         await self.broker.close()
         await self.engine.dispose()
         log.info("service.stopped", extra={"service_name": self.name})

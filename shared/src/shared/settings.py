@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     public_base_url: str = f"http://127.0.0.1:{sandbox_defaults.GATEWAY_PORT}"
     sandbox_url: str = f"http://127.0.0.1:{sandbox_defaults.SANDBOX_PORT}"
     admin_api_token: SecretStr | None = None
+    # Error reports go to Sentry only when this is set (shared/error_tracking.py).
+    sentry_dsn: SecretStr | None = None
     exchange_name: str = "tutordesk"
     broker_prefetch: int = Field(default=32, ge=1, le=1000)
     consumer_max_attempts: int = Field(default=5, ge=1)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from shared.error_tracking import init_error_tracking
 from shared.logging import configure_logging
 from shared.messaging.broker import Broker
 from shared.messaging.rabbitmq import RabbitBroker
@@ -25,6 +26,11 @@ def run_service(
     schema: str | None = None,
 ) -> None:
     configure_logging(settings.service_name, settings.log_level)
+    init_error_tracking(
+        settings.service_name,
+        settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None,
+        environment=settings.app_env,
+    )
 
     async def main() -> None:
         if migrations is not None and schema is not None:

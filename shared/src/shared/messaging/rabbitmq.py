@@ -38,11 +38,17 @@ class RabbitBroker:
         service: str,
         exchange_name: str = "tutordesk",
         publish_timeout: float = 10.0,
+        drain_timeout: float = 30.0,
     ) -> None:
         self._url = url
         self.service = service
         self.exchange_name = exchange_name
         self.publish_timeout = publish_timeout
+        # How long a stop waits for the messages in hand to finish; RabbitMQ's answer to a
+        # cancel or a close is awaited for a few seconds only. A broker that is gone must
+        # not keep a stopping process alive.
+        self.drain_timeout = drain_timeout
+        self.stop_rpc_timeout = 5.0
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -223,16 +229,28 @@ class RabbitBroker:
         await message.ack()
 
     async def stop_consuming(self) -> None:
-        for queue, tag in self._consumers:
+        """Cancel every consumer, then wait (up to ``drain_timeout``) for the messages in
+        hand to be handled and acked. Unacked ones return to the queue when the channel
+        closes, for another replica."""
+        # Without a connection there is nothing to cancel: the consumers went with it, and
+        # RabbitMQ has put back what they held.
+        consumers = self._consumers if self.is_connected() else []
+        for queue, tag in consumers:
             try:
-                await queue.cancel(tag)
-            except (aio_pika.exceptions.AMQPError, RuntimeError, ConnectionError):
+                await asyncio.wait_for(queue.cancel(tag), self.stop_rpc_timeout)
+            except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, ConnectionError):
                 log.warning("broker.cancel_failed", extra={"queue": queue.name})
         self._consumers.clear()
-        await self._idle.wait()
+        try:
+            await asyncio.wait_for(self._idle.wait(), self.drain_timeout)
+        except TimeoutError:
+            log.warning("broker.drain_timed_out", extra={"in_flight": self._in_flight})
 
     async def close(self) -> None:
         await self.stop_consuming()
         if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+            connection, self._connection = self._connection, None
+            try:
+                await asyncio.wait_for(connection.close(), self.stop_rpc_timeout)
+            except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, ConnectionError):
+                log.warning("broker.close_failed")
