@@ -107,12 +107,13 @@ def _base_env(ports: dict[str, int]) -> dict[str, str]:
         PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['gateway']}",
         SANDBOX_URL=f"http://127.0.0.1:{ports['sandbox']}",
         GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
-        CONVERSATION_URL=f"http://127.0.0.1:{ports['conversation']}",
         CONSUMER_RETRY_DELAY_MS="200",
         SEND_RETRY_WAIT_SECONDS="0.05",
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
+    if "conversation" in ports:  # the sandbox's chat page registers tutors and agents there
+        env["CONVERSATION_URL"] = f"http://127.0.0.1:{ports['conversation']}"
     return env
 
 
