@@ -136,7 +136,8 @@ format: install ## sort imports and format with ruff
 	$(VENV)/bin/ruff check --select I --fix .
 	$(VENV)/bin/ruff format .
 
-bench: install ## run the benchmark (python -m bench), when there is one
+bench: export PYTHONPATH := tools$(if $(PYTHONPATH),:$(PYTHONPATH))
+bench: install ## run the benchmark (python -m bench, in tools/bench): ~3 min, loads the machine
 	@if $(VPY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('bench') is None)" 2>/dev/null; then \
 		$(VPY) -m bench; \
 	else \
