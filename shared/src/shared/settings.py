@@ -48,7 +48,9 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     max_body_bytes: int = 1024 * 1024
-    request_timeout_seconds: float = 30.0
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Browser origins allowed to call this service, comma-separated; none by default.
+    cors_allow_origins: str = ""
 
     @model_validator(mode="after")
     def _defaults_and_production_secrets(self) -> ServiceSettings:
@@ -68,6 +70,9 @@ class ServiceSettings(BaseSettings):
         if isinstance(value, SecretStr):
             return bool(value.get_secret_value())
         return bool(value)
+
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
 
     @property
     def is_production(self) -> bool:

@@ -41,4 +41,5 @@ OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 SettingsDep = Annotated[ConversationSettings, Depends(get_settings)]
 ActorDep = Annotated[str, Depends(get_actor)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+# Bounded: an offset past PostgreSQL's bigint would be a 500, not an empty page.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip")]

@@ -82,7 +82,7 @@ async def list_messages(
     to: str | None = Query(None, description="E.164 number, e.g. +2348000000001"),
     status: str | None = Query(None, description=", ".join(delivery.STATES)),
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> MessagePage:
     query = select(OutboundMessage)
     if to:

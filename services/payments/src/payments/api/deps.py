@@ -33,7 +33,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 HandlerDep = Annotated[PaymentsHandler, Depends(get_handler)]
 PaystackDep = Annotated[PaystackClient, Depends(get_paystack)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip")]
 
 
 def _utc(moment: datetime) -> datetime:
