@@ -32,10 +32,7 @@ def twilio_app(rabbitmq_url: str, public_url: str) -> FastAPI:
     app = FastAPI()
     validator = RequestValidator(sandbox_defaults.TWILIO_AUTH_TOKEN)
     broker = RabbitBroker(rabbitmq_url, service="floor", exchange_name="bench-floor")
-
-    @app.on_event("startup")
-    async def connect() -> None:
-        await broker.connect()
+    app.router.on_startup.append(broker.connect)
 
     @app.post("/hook")
     async def hook(request: Request) -> Response:

@@ -317,3 +317,75 @@ STUDENTS: dict[str, type[Student]] = {"twilio": Student, "cloud_api": CloudApiSt
 
 def base_env(ports: dict[str, int]) -> dict[str, str]:
     return _base_env(ports)
+
+
+def start_stack(
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    replicas: dict[str, int] | None = None,
+    ports: dict[str, int] | None = None,
+) -> Stack:
+    """Start the sandbox and every service as processes, ``replicas[name]`` of a service
+    (named ``conversation-1``, ``conversation-2`` ...), and wait until all are healthy.
+
+    ``env`` carries RABBITMQ_URL and DATABASE_URL; ``ports`` the gateway's and sandbox's
+    (free ones when not given), since PUBLIC_BASE_URL and SANDBOX_URL in ``env`` name them.
+    On a machine shared with other test runs a chosen port can be taken before our process
+    binds it; then that process dies, and the other ports are tried once more.
+    """
+    from shared.testing import free_port
+
+    attempts = 3
+    for _ in range(attempts):
+        stack = _start_stack_once(env, log_dir, replicas or {}, ports or {})
+        if stack is not None:
+            return stack
+        # The gateway's or sandbox's port may have been the one taken: new ones for both.
+        ports = {"gateway": free_port(), "sandbox": free_port()}
+        addresses = _base_env(ports)
+        env = env | {k: addresses[k] for k in ("PUBLIC_BASE_URL", "SANDBOX_URL", "GATEWAY_URL")}
+    raise RuntimeError(f"could not start the stack in {attempts} attempts: ports kept clashing")
+
+
+def _start_stack_once(
+    env: dict[str, str], log_dir: Path, replicas: dict[str, int], fixed: dict[str, int]
+) -> Stack | None:
+    from shared.testing import free_port
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    counts = {name: 1 for name in SERVICES} | replicas
+    names: list[tuple[str, str]] = [("sandbox", "sandbox")]
+    for service in SERVICES:
+        count = counts[service]
+        names += [(service if count == 1 else f"{service}-{i + 1}", service) for i in range(count)]
+    stack = Stack({})
+    for name, module in names:
+        port = fixed.get(name) or free_port()
+        stack.urls[name] = f"http://127.0.0.1:{port}"
+        process = Process(name, module, {**env, "PORT": str(port)}, log_dir)
+        stack.processes[name] = process
+        process.start()
+    try:
+        for name, process in stack.processes.items():
+            wait_healthy(stack.urls[name], process, timeout=90)
+        # A port another process held answers /health too: make sure each is ours.
+        for name, process in stack.processes.items():
+            module = process.module
+            body = httpx.get(stack.urls[name] + "/health", timeout=10).json()
+            alive = process.popen is not None and process.popen.poll() is None
+            if not alive or (module != "sandbox" and body.get("service") != module):
+                stop_stack(stack)
+                return None
+    except BaseException:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    for process in stack.processes.values():
+        if process.popen is not None and process.popen.poll() is None:
+            process.popen.send_signal(signal.SIGTERM)
+    for process in stack.processes.values():
+        process.stop()
