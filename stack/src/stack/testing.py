@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
+from sandbox.cloud_api import media_id as cloud_media_id
 from sandbox.media_hosting import twilio_media_url
 from shared import sandbox_defaults
 
@@ -265,24 +266,27 @@ class CloudApiStudent(Student):
     messages_path = "/sandbox/cloud-api/messages"
     webhook_path = "/api/webhook/whatsapp"
 
-    def cloud_webhook(self, body: str, sid: str | None = None) -> bytes:
+    def cloud_webhook(
+        self, body: str, sid: str | None = None, image: dict[str, str] | None = None
+    ) -> bytes:
         digits = self.phone.removeprefix("+")
+        message: dict[str, object] = {
+            "from": digits,
+            "id": sid or "wamid." + uuid.uuid4().hex,
+            "timestamp": str(int(time.time())),
+        }
+        if image is not None:
+            message.update(type="image", image=image)
+        else:
+            message.update(type="text", text={"body": body})
         value = {
             "messaging_product": "whatsapp",
             "metadata": {
                 "display_phone_number": sandbox_defaults.WHATSAPP_DISPLAY_NUMBER.removeprefix("+"),
                 "phone_number_id": sandbox_defaults.WHATSAPP_PHONE_NUMBER_ID,
             },
-            "contacts": [{"profile": {"name": "Test Student"}, "wa_id": digits}],
-            "messages": [
-                {
-                    "from": digits,
-                    "id": sid or "wamid." + uuid.uuid4().hex,
-                    "timestamp": str(int(time.time())),
-                    "type": "text",
-                    "text": {"body": body},
-                }
-            ],
+            "contacts": [{"profile": {"name": self.profile_name}, "wa_id": digits}],
+            "messages": [message],
         }
         payload = {
             "object": "whatsapp_business_account",
@@ -303,6 +307,18 @@ class CloudApiStudent(Student):
                 self.stack.gateway + self.webhook_path, content=raw, headers=self.signed(raw)
             )
 
+    async def send_photo(self, name: str, caption: str = "") -> httpx.Response:
+        """Send one of the sandbox's sample files as a photo held by the Cloud API: the
+        webhook carries its media id, which the gateway looks up and downloads."""
+        image = {"id": cloud_media_id(name), "mime_type": "image/jpeg"}
+        if caption:
+            image["caption"] = caption
+        raw = self.cloud_webhook(caption, image=image)
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await client.post(
+                self.stack.gateway + self.webhook_path, content=raw, headers=self.signed(raw)
+            )
+
     async def send_tampered(self, body: str) -> httpx.Response:
         raw = self.cloud_webhook(body)
         tampered = raw.replace(json.dumps(body).encode(), b'"tampered"')
@@ -312,7 +328,21 @@ class CloudApiStudent(Student):
             )
 
 
+class CloudApiTutor(CloudApiStudent):
+    """A tutor's phone on the Cloud API."""
+
+    profile_name = "Test Tutor"
+
+
+class CloudApiAgent(CloudApiStudent):
+    """A support agent's phone on the Cloud API."""
+
+    profile_name = "Test Agent"
+
+
 STUDENTS: dict[str, type[Student]] = {"twilio": Student, "cloud_api": CloudApiStudent}
+TUTORS: dict[str, type[Student]] = {"twilio": Tutor, "cloud_api": CloudApiTutor}
+AGENTS: dict[str, type[Student]] = {"twilio": Agent, "cloud_api": CloudApiAgent}
 
 
 def base_env(ports: dict[str, int]) -> dict[str, str]:
