@@ -187,14 +187,7 @@ async def assign_homework(
         if homework.status in ("solved", "rated"):
             raise HTTPException(409, "the homework is already solved")
         before = audit.snapshot(HomeworkOut.model_validate(homework))
-        open_offers = await session.scalars(
-            select(TutorAssignment).where(
-                TutorAssignment.homework_id == homework.id,
-                TutorAssignment.status.in_(("offered", "accepted")),
-            )
-        )
-        for assignment in open_offers:
-            assignment.status, assignment.closed_at = "withdrawn", now
+        await _withdraw_open_offers(session, homework, now)
         desk = await desk_settings.load(session, settings)
         out = Outgoing(f"admin:{uuid.uuid4()}", uuid.uuid4().hex)
         others = set((await session.scalars(select(Tutor.id).where(Tutor.id != tutor.id))).all())
@@ -222,6 +215,18 @@ async def assign_homework(
     return result
 
 
+async def _withdraw_open_offers(session: AsyncSession, homework: Homework, now: datetime) -> None:
+    """An admin decision overrides whatever tutors were offered or had accepted."""
+    open_offers = await session.scalars(
+        select(TutorAssignment).where(
+            TutorAssignment.homework_id == homework.id,
+            TutorAssignment.status.in_(("offered", "accepted")),
+        )
+    )
+    for assignment in open_offers:
+        assignment.status, assignment.closed_at = "withdrawn", now
+
+
 @router.post("/{homework_id}/solution", summary="Post a solution; the student gets it on WhatsApp")
 async def post_solution(
     homework_id: str,
@@ -236,14 +241,7 @@ async def post_solution(
         if homework.status in ("solved", "rated"):
             raise HTTPException(409, "the homework is already solved")
         before = audit.snapshot(HomeworkOut.model_validate(homework))
-        open_offers = await session.scalars(
-            select(TutorAssignment).where(
-                TutorAssignment.homework_id == homework.id,
-                TutorAssignment.status.in_(("offered", "accepted")),
-            )
-        )
-        for assignment in open_offers:
-            assignment.status, assignment.closed_at = "withdrawn", now
+        await _withdraw_open_offers(session, homework, now)
         homework.status, homework.updated_at = "solved", now
         session.add(
             TutorSolution(
