@@ -49,6 +49,22 @@ DUPLICATES_DROPPED = Counter(
     ["service", "queue"],
 )
 
+PARTITIONS_ACTIVE = Gauge(
+    "tutordesk_partitions_active",
+    "Partitions of a queue this replica is the active consumer of.",
+    ["service", "queue"],
+)
+PARTITION_HANDOVERS = Counter(
+    "tutordesk_partition_handovers_total",
+    "Partitions this replica handed over to another while rebalancing.",
+    ["service", "queue"],
+)
+PARTITION_MISMATCH = Gauge(
+    "tutordesk_partition_count_mismatch",
+    "1 when another replica announced a different partition count for the queue.",
+    ["service", "queue"],
+)
+
 
 def render_latest() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
     broker_prefetch: int = Field(default=32, ge=1, le=1000)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_delay_ms: int = Field(default=1000, ge=0)
+    # Partitions of each queue whose messages must stay in order per number (conversation,
+    # notifier): at most this many replicas of a service share that queue's work. Every
+    # replica must have the same value; see the README's architecture section.
+    broker_partitions: int = Field(default=8, ge=1, le=64)
+    # How often replicas announce themselves and rebalance partitions.
+    broker_rebalance_seconds: float = Field(default=2.0, gt=0)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     max_body_bytes: int = 1024 * 1024

@@ -39,6 +39,7 @@ def run_service(
             settings.broker_url(),
             service=settings.service_name,
             exchange_name=settings.exchange_name,
+            rebalance_seconds=settings.broker_rebalance_seconds,
         )
         service = build(settings, broker)
         await serve([service], [Listener(service.app, settings.host, settings.port)])

@@ -110,6 +110,10 @@ def _base_env(ports: dict[str, int]) -> dict[str, str]:
         GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
         CONSUMER_RETRY_DELAY_MS="200",
         SEND_RETRY_WAIT_SECONDS="0.05",
+        # Each partition is a quorum queue (a Raft group of its own): few keep the broker
+        # light when many test stacks run; the order tests still need more than one.
+        BROKER_PARTITIONS="4",
+        BROKER_REBALANCE_SECONDS="1",
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )

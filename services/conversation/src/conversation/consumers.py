@@ -26,6 +26,7 @@ def queue_spec(settings: ConversationSettings) -> QueueSpec:
         name=QUEUE,
         routing_keys=ROUTING_KEYS,
         prefetch=settings.broker_prefetch,
+        partitions=settings.broker_partitions,
         max_attempts=settings.consumer_max_attempts,
         retry_delay_ms=settings.consumer_retry_delay_ms,
     )

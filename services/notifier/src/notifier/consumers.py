@@ -57,6 +57,7 @@ def build_consumers(settings: NotifierSettings, handler: NotifierHandler) -> lis
             MediaFetchRequested.event_type,
         ),
         prefetch=settings.broker_prefetch,
+        partitions=settings.broker_partitions,
         max_attempts=settings.consumer_max_attempts,
         retry_delay_ms=settings.consumer_retry_delay_ms,
     )

@@ -24,7 +24,8 @@ class QueueSpec:
     """One consuming service's queue: what it is bound to and how failures are retried.
 
     A handler that raises is retried after ``retry_delay_ms`` up to ``max_attempts``
-    deliveries in all; then the message goes to ``<name>.dead``.
+    attempts in all; then the message goes to ``<name>.dead``. A database or broker
+    outage is waited out and uses up no attempt.
     """
 
     name: str
@@ -35,6 +36,16 @@ class QueueSpec:
     # Handle messages with the same envelope key one at a time, in arrival order.
     ordered_by_key: bool = True
     extra_queues: tuple[str, ...] = field(default=())
+    # 0: one queue, replicas compete for its messages. n > 0: n partitions, each with a
+    # single active consumer, so a key's messages are handled in order across replicas
+    # (see partitions.py). Brokers with one consumer process may ignore it.
+    partitions: int = 0
+
+    @property
+    def retry_in_place(self) -> bool:
+        """A partitioned queue retries a failed message where it is: sending it round a
+        retry queue would let the key's later messages overtake it."""
+        return self.partitions > 0
 
     @property
     def retry_queue(self) -> str:

@@ -1,5 +1,12 @@
 """Transactional outbox: events commit with the state change that caused them, then a
-flush right after the commit (or the relay, for anything left behind) publishes them."""
+flush right after the commit (or the relay, for anything left behind) publishes them.
+
+Events with the same key (a phone number) leave in the order they were written: a row is
+published only after every older row of its key, whichever replica wrote it. Flushes and
+the relay lock rows in id order and wait for each other rather than skip, so a row one
+flush holds is never overtaken by a newer row of its key; locking in one order everywhere
+also keeps them from deadlocking.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +20,18 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     Uuid,
+    and_,
     delete,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +52,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(100), nullable=False),
         Column("body", Text, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("key", String(64), nullable=True),
+        Index("ix_outbox_key_id", "key", "id"),
     )
 
 
@@ -72,6 +84,7 @@ class Outbox:
             insert(self.table).values(
                 event_id=envelope.id,
                 event_type=envelope.type,
+                key=envelope.key,
                 body=envelope.to_json().decode(),
                 created_at=datetime.now(UTC),
             )
@@ -79,20 +92,29 @@ class Outbox:
         return envelope.id
 
     async def flush(self, event_ids: list[uuid.UUID] | None = None) -> int:
-        """Publish pending rows (these ids, or the oldest first) and delete each one the
-        broker confirmed. Returns how many were published."""
+        """Publish pending rows (these ids with any older rows of their keys, or the oldest
+        rows) and delete each one the broker confirmed. Returns how many were published."""
         if event_ids is not None and not event_ids:
             return 0
         published = 0
+        t = self.table
         async with self.sessions() as session, session.begin():
-            query = select(self.table.c.id, self.table.c.body).order_by(self.table.c.id)
+            query = select(t.c.id, t.c.body).order_by(t.c.id)
             if event_ids is not None:
-                query = query.where(self.table.c.event_id.in_(event_ids))
+                # An alias, so that the subqueries do not correlate with the outer rows.
+                own = t.alias("own")
+                keys = select(own.c.key).where(own.c.event_id.in_(event_ids))
+                newest = select(func.max(own.c.id)).where(own.c.event_id.in_(event_ids))
+                query = query.where(
+                    or_(
+                        t.c.event_id.in_(event_ids),
+                        and_(t.c.key.in_(keys), t.c.id <= newest.scalar_subquery()),
+                    )
+                )
             else:
                 cutoff = datetime.now(UTC) - timedelta(seconds=self.relay_grace)
-                query = query.where(self.table.c.created_at < cutoff)
-            query = query.limit(self.batch_size).with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
+                query = query.where(t.c.created_at < cutoff).limit(self.batch_size)
+            rows = (await session.execute(query.with_for_update())).all()
             done: list[int] = []
             try:
                 for row in rows:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aio_pika
@@ -21,10 +23,20 @@ from shared import metrics
 from shared.events import Envelope, Event, UnknownEventError, decode_envelope
 from shared.messaging.broker import BrokerUnavailableError, Handler, QueueSpec
 from shared.messaging.dispatch import Dispatcher, Outcome
+from shared.messaging.partitioned import PartitionedConsumer
+from shared.messaging.partitions import SLOT_HEADER, slot_of
 
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-attempts"
+QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
+# What acking or nacking raises once the message's channel or connection is gone.
+CHANNEL_GONE = (
+    aio_pika.exceptions.AMQPError,
+    aio_pika.exceptions.ChannelInvalidStateError,
+    ConnectionError,
+    RuntimeError,
+)
 # A message that kills its consumer again and again (so never reaches our own retry
 # logic) is dead-lettered by RabbitMQ itself after this many deliveries.
 DELIVERY_LIMIT = 20
@@ -39,6 +51,7 @@ class RabbitBroker:
         exchange_name: str = "tutordesk",
         publish_timeout: float = 10.0,
         drain_timeout: float = 30.0,
+        rebalance_seconds: float = 2.0,
     ) -> None:
         self._url = url
         self.service = service
@@ -49,6 +62,9 @@ class RabbitBroker:
         # not keep a stopping process alive.
         self.drain_timeout = drain_timeout
         self.stop_rpc_timeout = 5.0
+        self.rebalance_seconds = rebalance_seconds
+        self._partitioned: list[PartitionedConsumer] = []
+        self._stopping = False
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -103,7 +119,8 @@ class RabbitBroker:
             type=envelope.type,
             correlation_id=envelope.trace_id,
             timestamp=envelope.occurred_at,
-            headers={ATTEMPT_HEADER: 1},
+            # Consumers with partitioned queues route on the slot (see partitions.py).
+            headers={ATTEMPT_HEADER: 1, SLOT_HEADER: str(slot_of(envelope))},
         )
         await self._confirmed(self._exchange, message, envelope.routing_key)
         metrics.EVENTS_PUBLISHED.labels(self.service, envelope.type).inc()
@@ -124,20 +141,37 @@ class RabbitBroker:
     async def consume(self, spec: QueueSpec, handler: Handler) -> None:
         if self._connection is None:
             raise BrokerUnavailableError("connect() first")
+        self._stopping = False
+        dispatcher = Dispatcher(self.service, spec, handler)
+        if spec.partitions > 0:
+            partitioned = PartitionedConsumer(
+                self._connection,
+                spec,
+                exchange_name=self.exchange_name,
+                service=self.service,
+                rebalance_seconds=self.rebalance_seconds,
+                queue_arguments=queue_arguments(spec),
+                deliver=lambda message, abandoned: self._counted(
+                    self._handle(spec, dispatcher, message, abandoned)
+                ),
+                declare_dead_letters=self._declare_dead_letters,
+            )
+            await partitioned.start()
+            self._partitioned.append(partitioned)
+            return
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=spec.prefetch)
         exchange = await channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        quorum: dict[str, Any] = {"x-queue-type": "quorum"}
-        await channel.declare_queue(spec.dead_letter_queue, durable=True, arguments=quorum)
+        await self._declare_dead_letters(channel, spec)
         # The delay rides on each message (its expiration), not on the queue, so replicas
         # or tests with another CONSUMER_RETRY_DELAY_MS can still declare the same queue.
         await channel.declare_queue(
             spec.retry_queue,
             durable=True,
             arguments={
-                **quorum,
+                **QUORUM,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": spec.name,
                 "x-dead-letter-strategy": "at-least-once",
@@ -145,36 +179,39 @@ class RabbitBroker:
             },
         )
         queue = await channel.declare_queue(
-            spec.name,
-            durable=True,
-            arguments={
-                **quorum,
-                "x-delivery-limit": DELIVERY_LIMIT,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": spec.dead_letter_queue,
-            },
+            spec.name, durable=True, arguments=queue_arguments(spec)
         )
         for routing_key in spec.routing_keys:
             await queue.bind(exchange, routing_key=routing_key)
-        dispatcher = Dispatcher(self.service, spec, handler)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            self._in_flight += 1
-            self._idle.clear()
-            try:
-                await self._handle(spec, dispatcher, message)
-            finally:
-                self._in_flight -= 1
-                if self._in_flight == 0:
-                    self._idle.set()
+            await self._counted(self._handle(spec, dispatcher, message, lambda: self._stopping))
 
         tag = await queue.consume(on_message)
         self._consumers.append((queue, tag))
         self._consume_channels.append(channel)
         log.info("broker.consuming", extra={"queue": spec.name, "prefetch": spec.prefetch})
 
+    async def _declare_dead_letters(self, channel: AbstractChannel, spec: QueueSpec) -> None:
+        await channel.declare_queue(spec.dead_letter_queue, durable=True, arguments=QUORUM)
+
+    async def _counted(self, handling: Awaitable[None]) -> None:
+        """Run one message's handling, keeping count of those in hand for a clean stop."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await handling
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
     async def _handle(
-        self, spec: QueueSpec, dispatcher: Dispatcher, message: AbstractIncomingMessage
+        self,
+        spec: QueueSpec,
+        dispatcher: Dispatcher,
+        message: AbstractIncomingMessage,
+        abandoned: Callable[[], bool],
     ) -> None:
         headers = message.headers or {}
         raw_attempt = headers.get(ATTEMPT_HEADER, 1)
@@ -186,9 +223,14 @@ class RabbitBroker:
             await self._forward(message, spec.dead_letter_queue, attempt, reason="undecodable")
             metrics.MESSAGES_HANDLED.labels(self.service, spec.name, Outcome.DEAD.value).inc()
             return
-        outcome = await dispatcher.dispatch(envelope, attempt, message.redelivered or False)
+        outcome = await dispatcher.dispatch(
+            envelope, attempt, message.redelivered or False, abandoned
+        )
+        if outcome is Outcome.ABANDONED:
+            # Unacked, it goes back to the queue when its channel closes.
+            return
         if outcome is Outcome.ACK:
-            await message.ack()
+            await self._ack(message)
         elif outcome is Outcome.RETRY:
             await self._forward(
                 message,
@@ -224,14 +266,27 @@ class RabbitBroker:
                 raise BrokerUnavailableError("no publish channel")
             await self._confirmed(self._publish_channel.default_exchange, copy, queue_name)
         except BrokerUnavailableError:
-            await message.nack(requeue=True)
+            with contextlib.suppress(*CHANNEL_GONE):
+                await message.nack(requeue=True)
             return
-        await message.ack()
+        await self._ack(message)
+
+    async def _ack(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.ack()
+        except CHANNEL_GONE:
+            # The connection dropped after the handler committed: the broker delivers the
+            # message again and the inbox recognises it.
+            log.warning("message.ack_lost", extra={"message_id": message.message_id})
 
     async def stop_consuming(self) -> None:
         """Cancel every consumer, then wait (up to ``drain_timeout``) for the messages in
         hand to be handled and acked. Unacked ones return to the queue when the channel
         closes, for another replica."""
+        self._stopping = True
+        partitioned, self._partitioned = self._partitioned, []
+        for consumer in partitioned:
+            await consumer.stop(self.drain_timeout, self.stop_rpc_timeout)
         # Without a connection there is nothing to cancel: the consumers went with it, and
         # RabbitMQ has put back what they held.
         consumers = self._consumers if self.is_connected() else []
@@ -254,3 +309,14 @@ class RabbitBroker:
                 await asyncio.wait_for(connection.close(), self.stop_rpc_timeout)
             except (TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError, ConnectionError):
                 log.warning("broker.close_failed")
+
+
+def queue_arguments(spec: QueueSpec) -> dict[str, Any]:
+    """A consuming queue: quorum, with poison messages that kill consumers dead-lettered by
+    the broker itself, since they never reach our own retry logic."""
+    return {
+        **QUORUM,
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": spec.dead_letter_queue,
+    }
