@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from prometheus_client import REGISTRY
@@ -27,6 +27,7 @@ from shared.events import (
 )
 from shared.messaging.memory import InMemoryBroker, ServiceBroker
 from shared.testing import eventually, running_app
+from tests.notifier.conftest import SENDER
 
 _numbers = itertools.count(1)
 FINISHED = ("ok", "dead_lettered")
@@ -318,12 +319,9 @@ async def test_long_text_goes_as_parts_in_order(
     ]
 
 
-async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
-    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
-) -> None:
-    fake, _ = twilio
-    to = phone()
-    event = request(to, "after a crash")
+async def died_mid_send(service: NotifierService, to: str, body: str) -> OutboundMessageRequested:
+    """A row as a replica killed between 'submitting' and the provider's answer left it."""
+    event = request(to, body)
     async with service.sessions() as session, session.begin():
         long_ago = service.handler.clock() - service.handler.lease - timedelta(seconds=1)
         session.add(
@@ -334,7 +332,7 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
                 to_number=to,
                 channel="twilio",
                 priority="reply",
-                body="after a crash",
+                body=body,
                 options=[],
                 status="submitting",
                 attempts=1,
@@ -342,10 +340,50 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
                 updated_at=long_ago,
             )
         )
+    return event
+
+
+async def test_a_sender_that_died_before_the_provider_had_it_is_taken_over_and_sent(
+    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, _ = twilio
+    to = phone()
+    # The same text went to this number before the dead sender started: not ours.
+    fake.messages.append(sent_earlier(to, "after a crash", minutes_ago=10))
+    event = await died_mid_send(service, to, "after a crash")
+    await deliver(broker, keyed(event))
+    assert len(fake.sent_to(to)) == 2
+    [row] = await rows(service, to)
+    assert (row.status, row.attempts) == ("queued", 2)
+    assert row.provider_message_id == fake.sent_to(to)[-1].sid
+
+
+async def test_a_sender_that_died_after_the_provider_had_it_is_not_sent_twice(
+    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, _ = twilio
+    to = phone()
+    event = await died_mid_send(service, to, "sent just before the crash")
+    # The provider accepted it after the dead sender started; nobody recorded the answer.
+    fake.messages.append(sent_earlier(to, "sent just before the crash", minutes_ago=0))
     await deliver(broker, keyed(event))
     assert len(fake.sent_to(to)) == 1
     [row] = await rows(service, to)
-    assert (row.status, row.attempts) == ("queued", 2)
+    assert row.provider_message_id == fake.sent_to(to)[0].sid
+    assert (row.status, row.attempts) == ("queued", 1)
+
+
+def sent_earlier(to: str, body: str, *, minutes_ago: int) -> SentMessage:
+    return SentMessage(
+        sid=f"SM{uuid.uuid4().hex}",
+        to=f"whatsapp:{to}",
+        from_=SENDER,
+        body=body,
+        media_urls=(),
+        status_callback=None,
+        fields=("To", "From", "Body"),
+        created_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+    )
 
 
 async def test_admin_api_needs_the_token_lists_filters_pages_shows_history_and_resends(

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -79,6 +79,31 @@ async def test_real_twilio_client_sends_and_the_sandbox_records_it(sandbox: Sand
     assert message.status == "queued"
     stored = await outbound(sandbox, "+2348000000001")
     assert [(m["sid"], m["body"]) for m in stored] == [(message.sid, "Hello from the desk")]
+
+
+async def test_real_twilio_client_lists_one_numbers_messages_newest_first(
+    sandbox: Sandbox,
+) -> None:
+    client = twilio_client(sandbox.url)
+    sent = []
+    for to, body in [
+        ("+2348000000011", "first"),
+        ("+2348000000012", "other"),
+        ("+2348000000011", "second"),
+    ]:
+        message = await asyncio.to_thread(
+            client.messages.create,
+            to=f"whatsapp:{to}",
+            from_=sandbox_defaults.TWILIO_WHATSAPP_FROM,
+            body=body,
+        )
+        sent.append(message)
+    listed = await asyncio.to_thread(client.messages.list, to="whatsapp:+2348000000011", limit=20)
+    assert [(m.sid, m.body) for m in listed] == [(sent[2].sid, "second"), (sent[0].sid, "first")]
+    assert all(m.date_created is not None for m in listed)
+    # The package reports a list page it could not fetch this way, status in the text.
+    with pytest.raises(TwilioException, match="HTTP 401"):
+        await asyncio.to_thread(twilio_client(sandbox.url, token="wrong").messages.list, limit=5)
 
 
 async def test_wrong_credentials_are_refused_like_twilio(sandbox: Sandbox) -> None:

@@ -16,7 +16,7 @@ from sandbox.settings import SandboxSettings
 from sandbox.status_callbacks import StatusCallbacks
 from sandbox.store import Store, StoredMessage
 from sandbox.twilio_errors import TwilioError, authentication_error, fault_error
-from sandbox.twilio_messages import message_resource, new_message_sid, parse_create
+from sandbox.twilio_messages import API_VERSION, message_resource, new_message_sid, parse_create
 
 STATUS_PATH = "/api/v1/whatsapp/status"
 
@@ -81,6 +81,35 @@ def twilio_router(settings: SandboxSettings, store: Store, callbacks: StatusCall
         )
         callbacks.report(message, create.status_callback or default_callback)
         return JSONResponse(message_resource(message, account_sid), status_code=201)
+
+    @router.get(
+        "/twilio/2010-04-01/Accounts/{account_sid}/Messages.json",
+        tags=["twilio"],
+        summary="List outbound messages, newest first, as Twilio's Messages API does",
+    )
+    async def list_account_messages(
+        account_sid: str,
+        request: Request,
+        to: str | None = Query(default=None, alias="To"),
+        page_size: int = Query(default=50, alias="PageSize", ge=1, le=1000),
+    ) -> JSONResponse:
+        if not authenticated(request, account_sid):
+            return authentication_error().response()
+        newest_first = list(reversed(store.outbound(to)))[:page_size]
+        uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json?PageSize={page_size}"
+        return JSONResponse(
+            {
+                "messages": [message_resource(m, account_sid) for m in newest_first],
+                "page": 0,
+                "page_size": page_size,
+                "start": 0,
+                "end": max(len(newest_first) - 1, 0),
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            }
+        )
 
     @router.post("/sandbox/twilio/faults", tags=["sandbox"], summary="Fail the next create calls")
     async def add_faults(fault: Fault) -> dict[str, int]:

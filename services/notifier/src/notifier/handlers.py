@@ -61,6 +61,10 @@ class ChannelSender(Protocol):
 
     async def send(self, to_number: str, payload: dict[str, Any]) -> Accepted: ...
 
+    async def find_accepted(
+        self, to_number: str, payload: dict[str, Any], since: datetime
+    ) -> list[Accepted]: ...
+
 
 class ReadMarker(Protocol):
     async def mark_read(self, provider_message_id: str) -> bool: ...
@@ -89,6 +93,7 @@ class _Turn(enum.Enum):
     DONE = "done"  # the provider has it already
     REFUSED = "refused"  # failed for good; the parts after it are not sent
     WAIT = "wait"  # another handling is sending it right now
+    UNCONFIRMED = "unconfirmed"  # its sender died mid-call: ask the provider
 
 
 class NotifierHandler:
@@ -223,6 +228,11 @@ class NotifierHandler:
                 if turn is _Turn.SEND:
                     self._start_submitting(row)
                 payload = _payload(row)
+                channel, to_number, since = Channel(row.channel), row.to_number, row.updated_at
+            if turn is _Turn.UNCONFIRMED:
+                turn = await self._settle_unconfirmed(row_id, channel, to_number, payload, since)
+                if turn is _Turn.WAIT:
+                    continue  # the row moved meanwhile: look again
             if turn is not _Turn.WAIT:
                 if turn is not _Turn.SEND:
                     log.info(
@@ -240,10 +250,52 @@ class NotifierHandler:
         if row.status == delivery.SUBMITTING:
             if self.clock() - _aware(row.updated_at) < self.lease:
                 return _Turn.WAIT
-            # Its sender died mid-call: the provider may or may not have it. Sending
-            # again risks a duplicate, but never sending loses the message for good.
-            log.warning("message.send_unconfirmed", extra={"message_id": str(row.id)})
+            return _Turn.UNCONFIRMED
         return _Turn.SEND
+
+    async def _settle_unconfirmed(
+        self,
+        row_id: uuid.UUID,
+        channel: Channel,
+        to_number: str,
+        payload: dict[str, Any],
+        since: datetime,
+    ) -> _Turn:
+        """The provider may or may not have a send whose sender died. Where the provider
+        can be asked, a message it accepted with this body since then, that no other row
+        claims, is this one; otherwise it is sent again, risking a duplicate rather than
+        losing the message for good."""
+        sender = self.wiring.senders.get(channel)
+        found = (
+            [] if sender is None else await sender.find_accepted(to_number, payload, _aware(since))
+        )
+        adopted: Accepted | None = None
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboundMessage, row_id, with_for_update=True)
+            assert row is not None
+            if row.status != delivery.SUBMITTING or _aware(row.updated_at) != _aware(since):
+                return _Turn.WAIT
+            ids = [a.provider_message_id for a in found]
+            claimed = set(
+                await session.scalars(
+                    select(OutboundMessage.provider_message_id).where(
+                        OutboundMessage.provider_message_id.in_(ids)
+                    )
+                )
+            )
+            adopted = next((a for a in found if a.provider_message_id not in claimed), None)
+            if adopted is None:
+                log.warning("message.send_unconfirmed", extra={"message_id": str(row_id)})
+                self._start_submitting(row)
+                return _Turn.SEND
+            row.provider_message_id = adopted.provider_message_id
+            row.status = delivery.advance(delivery.SUBMITTING, adopted.status)
+            row.error_code = row.error_message = None
+            row.sent_at = row.updated_at = self.clock()
+        log.info("message.send_recovered", extra={"message_id": str(row_id)})
+        self._count(channel.value, sent=True)
+        await self._apply_history(adopted.provider_message_id)
+        return _Turn.DONE
 
     def _start_submitting(self, row: OutboundMessage) -> None:
         row.status = delivery.SUBMITTING

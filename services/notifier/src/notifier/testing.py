@@ -11,6 +11,8 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +42,24 @@ class SentMessage:
     fields: tuple[str, ...]  # every form field name, as sent
     content_sid: str = ""
     content_variables: str = ""
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def resource(self, account_sid: str) -> dict[str, Any]:
+        """As Twilio's API shows it, in a create's answer and in a list."""
+        return {
+            "sid": self.sid,
+            "account_sid": account_sid,
+            "to": self.to,
+            "from": self.from_,
+            "body": self.body,
+            "status": "queued",
+            "num_media": str(len(self.media_urls)),
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": format_datetime(self.created_at, usegmt=True),
+            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{self.sid}.json",
+        }
 
 
 @dataclass
@@ -98,21 +118,25 @@ class FakeTwilio:
                 await self.before_answer(message)
             if self.answer_delay:
                 await asyncio.sleep(self.answer_delay)
+            return JSONResponse(message.resource(account_sid), status_code=201)
+
+        @app.get("/2010-04-01/Accounts/{account_sid}/Messages.json")
+        async def list_messages(account_sid: str, request: Request) -> JSONResponse:
+            """Newest first, filtered by To, one page: as much of Twilio's list as we use."""
+            scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+            given = base64.b64decode(encoded) if scheme.lower() == "basic" else b""
+            if not hmac.compare_digest(given, expected) or account_sid != self.account_sid:
+                return _error(401)
+            to = request.query_params.get("To")
+            size = int(request.query_params.get("PageSize", "50"))
+            found = [m for m in reversed(self.messages) if to is None or m.to == to][:size]
             return JSONResponse(
                 {
-                    "sid": message.sid,
-                    "account_sid": account_sid,
-                    "to": message.to,
-                    "from": message.from_,
-                    "body": message.body,
-                    "status": "queued",
-                    "num_media": str(len(message.media_urls)),
-                    "num_segments": "1",
-                    "direction": "outbound-api",
-                    "api_version": "2010-04-01",
-                    "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
-                },
-                status_code=201,
+                    "messages": [m.resource(account_sid) for m in found],
+                    "page": 0,
+                    "page_size": size,
+                    "next_page_uri": None,
+                }
             )
 
         return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from notifier import metrics
@@ -26,6 +27,10 @@ from shared.events import Channel
 log = logging.getLogger(__name__)
 
 CHANNEL = "twilio"
+# Looking for a send whose sender died: how many of the number's latest messages to read,
+# and how far Twilio's clock may be from ours.
+LOOKBACK_MESSAGES = 50
+CLOCK_SKEW = timedelta(seconds=30)
 
 
 class TransientSendError(Exception):
@@ -106,3 +111,32 @@ class TwilioSender:
         finally:
             metrics.SEND_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         return Accepted(provider_message_id=str(message.sid), status=str(message.status))
+
+    async def find_accepted(
+        self, to_number: str, payload: dict[str, Any], since: datetime
+    ) -> list[Accepted]:
+        """Messages Twilio accepted to ``to_number`` with this payload's body since
+        ``since`` (less a little clock skew), oldest first: how a replica that takes over
+        a send whose sender died learns whether it went. A template's rendered body is
+        Twilio's, not ours, so a template send cannot be matched and finds nothing."""
+        body = payload.get("body")
+        if not body or payload.get("content_sid"):
+            return []
+        try:
+            recent = await self._client.messages.list_async(
+                to=f"whatsapp:{to_number}", limit=LOOKBACK_MESSAGES
+            )
+        except TwilioException as error:
+            # A list page that fails comes as a bare TwilioException ("Unable to fetch
+            # page"); either way the send stays unsettled and is looked up again later.
+            raise TransientSendError("lookup_failed", type(error).__name__) from error
+        except httpx.TransportError as error:
+            raise TransientSendError("network", type(error).__name__) from error
+        horizon = since - CLOCK_SKEW
+        found = [
+            m
+            for m in recent
+            if m.body == body and m.date_created is not None and m.date_created >= horizon
+        ]
+        found.sort(key=lambda m: m.date_created or horizon)
+        return [Accepted(provider_message_id=str(m.sid), status=str(m.status)) for m in found]
