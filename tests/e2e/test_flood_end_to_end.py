@@ -17,6 +17,13 @@ POLITE = "faster than we can read them"
 REFUSED = "tutordesk_conversation_flood_refused_total"
 
 
+@pytest.fixture(scope="module")
+def flood_limit() -> dict[str, str]:
+    """The defaults, a burst of 10 then one message a second, set so that the outer
+    environment cannot change them."""
+    return {"FLOOD_BURST": "10", "FLOOD_REFILL_PER_SECOND": "1"}
+
+
 @pytest.fixture(params=sorted(STUDENTS))
 def channel(request: pytest.FixtureRequest) -> str:
     return request.param  # type: ignore[no-any-return]
