@@ -92,10 +92,9 @@ async def _locked(
         return row
     # A first message: insert a full bucket unless another replica just did, then lock
     # whichever row won, so two replicas never both start the number afresh.
-    full = Bucket(tokens=float(limit.burst), at=at)
     await session.execute(
         _insert(session)(FloodBucket)
-        .values(phone_number=phone, tokens=full.tokens, updated_at=full.at, warned=False)
+        .values(phone_number=phone, tokens=float(limit.burst), updated_at=at, warned=False)
         .on_conflict_do_nothing(index_elements=[FloodBucket.phone_number])
     )
     row = await session.get(FloodBucket, phone, with_for_update=True, populate_existing=True)
