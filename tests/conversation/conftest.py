@@ -168,10 +168,20 @@ async def migrated(database_url: str) -> str:
 
 
 @pytest.fixture
-async def world(migrated: str) -> AsyncIterator[World]:
+def flood_limit() -> dict[str, Any]:
+    """A test's phone writes at machine speed, far past any person, so the flood limit is
+    lifted for scripted conversations; test_flood_service.py keeps the defaults."""
+    return {"flood_burst": 10_000}
+
+
+@pytest.fixture
+async def world(migrated: str, flood_limit: dict[str, Any]) -> AsyncIterator[World]:
     broker = InMemoryBroker(service="test")
     settings = ConversationSettings(
-        database_url=migrated, consumer_retry_delay_ms=50, reassign_check_seconds=0.2
+        database_url=migrated,
+        consumer_retry_delay_ms=50,
+        reassign_check_seconds=0.2,
+        **flood_limit,
     )
     service = ConversationService(settings, broker)
     world = World(service, broker)

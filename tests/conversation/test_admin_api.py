@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from conversation.models import FloodBucket
 from shared.events import NotificationKind
 from shared.testing import running_app
 from tests.conversation.conftest import World
@@ -91,6 +92,7 @@ async def test_students_create_get_search_export_and_erase(
     assert export["support_messages"][0]["text"] == "My pack never came"
     assert export["lead"]["message_count"] == 3
     assert export["conversation"]["state"] == "support.chatting"
+    assert export["flood_bucket"]["phone_number"] == phone.number
 
     erased = await api.delete(f"/api/students/{student['id']}")
     assert erased.status_code == 204
@@ -98,6 +100,8 @@ async def test_students_create_get_search_export_and_erase(
     assert (await api.get(f"/api/leads/{phone.number}")).status_code == 404
     tickets = (await api.get("/api/tickets", params={"limit": 200})).json()["items"]
     assert phone.number not in {t["phone_number"] for t in tickets}
+    async with world.service.sessions() as session:
+        assert await session.get(FloodBucket, phone.number) is None
     log = (await api.get("/api/audit", params={"resource": "student"})).json()["items"]
     assert [(e["action"], e["actor"]) for e in log[:2]] == [
         ("erase", "ops@desk"),

@@ -56,6 +56,10 @@ UNSUPPORTED = (
     "or documents). Please type your message or send a photo."
 )
 OPTED_IN = "Welcome back! You will get our messages again."
+FLOOD = (
+    "You're sending messages faster than we can read them. Please wait a moment, then "
+    "send your message again."
+)
 
 
 def opted_out(business_name: str) -> str:

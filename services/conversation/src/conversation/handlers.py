@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversation import context, desk_settings, engine, metrics, reactions
+from conversation import context, copy, desk_settings, engine, flood, metrics, reactions
 from conversation.actions import Actions, Actor
 from conversation.effects import ChangeContactPreference
 from conversation.models import (
@@ -67,6 +67,7 @@ class InboundHandler:
         self.outbox = outbox
         self.queue = queue
         self.clock = clock
+        self.flood_limit = flood.FloodLimit(settings.flood_burst, settings.flood_refill_per_second)
 
     async def __call__(self, envelope: Envelope[Event]) -> None:
         payload = envelope.payload
@@ -118,6 +119,8 @@ class InboundHandler:
     ) -> None:
         now = self.clock()
         phone = message.from_number
+        if not await self._within_flood_limit(session, out, message, now):
+            return
         row, current = await self._load(session, phone)
         desk = await desk_settings.load(session, self.settings)
         ctx = await context.load(session, phone, desk, now)
@@ -143,6 +146,32 @@ class InboundHandler:
             desk,
             in_reply_to=message.provider_message_id,
         )
+
+    async def _within_flood_limit(
+        self,
+        session: AsyncSession,
+        out: Outgoing,
+        message: InboundMessageReceived,
+        now: datetime,
+    ) -> bool:
+        """Count the message against its number's flood limit; a refused one gets at most
+        the flood's one polite reply and goes no further."""
+        # Paced by when the person wrote, so a backlog handled all at once after an outage
+        # is not taken for a flood; never later than now, whatever a provider's clock says.
+        written = min(message.received_at, now)
+        verdict = await flood.admit(session, message.from_number, self.flood_limit, written)
+        if verdict is flood.Verdict.ANSWER:
+            return True
+        metrics.FLOOD_REFUSED.inc()
+        if verdict is flood.Verdict.WARN:
+            log.warning("flood.limited", extra={"channel": message.channel.value})
+            out.message(
+                message.from_number,
+                message.channel,
+                copy.FLOOD,
+                in_reply_to=message.provider_message_id,
+            )
+        return False
 
     async def _media_checked(
         self, session: AsyncSession, out: Outgoing, verdict: MediaFetched

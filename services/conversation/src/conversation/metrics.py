@@ -33,3 +33,7 @@ EVENTS_IGNORED = Counter(
     "Events that no longer applied (e.g. a photo verdict for a flow already left).",
     ["type"],
 )
+FLOOD_REFUSED = Counter(
+    "tutordesk_conversation_flood_refused_total",
+    "Messages refused because their number wrote faster than the flood limit.",
+)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -45,6 +46,19 @@ class ConversationState(Base):
     channel: Mapped[str] = mapped_column(String(16))
     last_inbound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FloodBucket(Base):
+    """How fast one number has been writing: its flood limit's token bucket."""
+
+    __tablename__ = "flood_buckets"
+
+    phone_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    # When the message that last took or was refused a token was written.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The polite reply of the current flood has gone; no other until the bucket is full.
+    warned: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Lead(Base):

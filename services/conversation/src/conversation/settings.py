@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
 
@@ -29,6 +29,9 @@ class ConversationSettings(ServiceSettings):
     currency: str = "NGN"
     # How often the tutor loop looks for offers not accepted in time.
     reassign_check_seconds: float = 15.0
+    # The flood limit per number: this many messages at once, then this many a second.
+    flood_burst: int = Field(default=10, ge=1)
+    flood_refill_per_second: float = Field(default=1.0, gt=0)
 
     def _is_set(self, env_name: str) -> bool:
         if env_name == "DATABASE_URL" and self.conversation_database_url is not None:

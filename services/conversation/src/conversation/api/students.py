@@ -16,6 +16,7 @@ from conversation.api.pages import Page, page_of
 from conversation.models import (
     CartItem,
     ConversationState,
+    FloodBucket,
     Homework,
     Lead,
     Order,
@@ -155,10 +156,12 @@ async def export_student(student_id: uuid.UUID, session: SessionDep) -> dict[str
     lead = await session.get(Lead, phone)
     state = await session.get(ConversationState, phone)
     subscription = await session.get(Subscription, phone)
+    flood_bucket = await session.get(FloodBucket, phone)
     return {
         "student": _row(student),
         "lead": _row(lead) if lead else None,
         "conversation": _row(state) if state else None,
+        "flood_bucket": _row(flood_bucket) if flood_bucket else None,
         "subscription": _row(subscription) if subscription else None,
         "homework": [_row(h) for h in homework],
         "solutions": [_row(s) for s in solutions],
@@ -191,7 +194,7 @@ async def erase_student(student_id: uuid.UUID, session: SessionDep, actor: Actor
             delete(SupportMessage).where(SupportMessage.ticket_id.in_(ticket_ids))
         )
         await session.execute(delete(SupportTicket).where(SupportTicket.phone_number == phone))
-        for table in (CartItem, ConversationState, Lead, Subscription):
+        for table in (CartItem, ConversationState, FloodBucket, Lead, Subscription):
             await session.execute(delete(table).where(table.phone_number == phone))
         await session.execute(
             update(Order).where(Order.phone_number == phone).values(phone_number="erased")
