@@ -1,7 +1,7 @@
 """outbox key, so that one key's events are published in the order they were written
 
 Revision ID: b3c1d2e4f5a6
-Revises: 7ae8776d9f08
+Revises: 358c5b3f05e7
 Create Date: 2026-11-23 04:30:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "b3c1d2e4f5a6"
-down_revision = "7ae8776d9f08"
+down_revision = "358c5b3f05e7"
 branch_labels = None
 depends_on = None
 
