@@ -14,6 +14,8 @@ from typing import Any
 OUT = Path(__file__).parent / "dashboards" / "tutordesk.json"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 CONSUMERS = ("conversation", "payments", "notifier")
+# Queues split into partitions (conversation.p0 ...), each with one active consumer.
+PARTITIONED = ("conversation", "notifier")
 
 # The ordering seed's key metrics, each as one PromQL expression.
 SEND_SUCCESS_RATE = (
@@ -62,6 +64,32 @@ def series(title: str, unit: str, *targets: tuple[str, str]) -> dict[str, Any]:
     }
 
 
+def work_queue(service: str) -> str:
+    """A selector for the service's work queue: its partitions where it has them."""
+    if service in PARTITIONED:
+        return f'queue=~"{service}\\\\.p[0-9]+"'
+    return f'queue="{service}"'
+
+
+def partition_panels(service: str) -> list[dict[str, Any]]:
+    """Which replica works on how many partitions, and how often they change hands."""
+    if service not in PARTITIONED:
+        return []
+    sel = f'service="{service}"'
+    return [
+        series(
+            "Active partitions and handovers",
+            "short",
+            (f"sum by (instance) (tutordesk_partitions_active{{{sel}}})", "active {{instance}}"),
+            (
+                f"sum(rate(tutordesk_partition_handovers_total{{{sel}}}[$__rate_interval]))",
+                "handovers/s",
+            ),
+            (f"max(tutordesk_partition_count_mismatch{{{sel}}})", "count mismatch"),
+        ),
+    ]
+
+
 def consumer_panels(service: str) -> list[dict[str, Any]]:
     """What every consuming service shows: throughput, errors, time, backlog."""
     sel = f'service="{service}"'
@@ -107,7 +135,7 @@ def consumer_panels(service: str) -> list[dict[str, Any]]:
                 f"sum(rate(tutordesk_message_redeliveries_total{{{sel}}}[$__rate_interval]))",
                 "redeliveries/s",
             ),
-            (f'sum(rabbitmq_detailed_queue_messages_ready{{queue="{service}"}})', "ready"),
+            (f"sum(rabbitmq_detailed_queue_messages_ready{{{work_queue(service)}}})", "ready"),
             (f'sum(rabbitmq_detailed_queue_messages{{queue="{service}.dead"}})', "dead"),
         ),
         series(
@@ -314,7 +342,9 @@ def dashboard() -> dict[str, Any]:
         ("gateway", gateway_panels()),
     ]
     for service in CONSUMERS:
-        rows.append((service, own_panels(service) + consumer_panels(service)))
+        rows.append(
+            (service, own_panels(service) + consumer_panels(service) + partition_panels(service))
+        )
     return {
         "uid": "tutordesk",
         "title": "tutordesk",

@@ -13,7 +13,7 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -154,6 +154,24 @@ def fresh_vhost(rabbitmq_url: str) -> Iterator[str]:
         yield urlunsplit(parts._replace(path=f"/{vhost}"))
     finally:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, timeout=60)
+
+
+def queue_depths(rabbitmq_url: str) -> dict[str, int]:
+    """Messages in each queue of the URL's vhost, as RabbitMQ counts them."""
+    vhost = unquote(urlsplit(rabbitmq_url).path.lstrip("/")) or "/"
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    depths = {}
+    for line in listed.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            depths[parts[0]] = int(parts[1])
+    return depths
 
 
 @contextlib.contextmanager

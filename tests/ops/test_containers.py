@@ -45,7 +45,7 @@ def test_compose_runs_the_whole_stack(compose: dict[str, Any]) -> None:
         v for v in services["rabbitmq"]["volumes"] if v["target"] == "/etc/rabbitmq/enabled_plugins"
     )
     assert Path(plugins["source"]).read_text().strip() == (
-        "[rabbitmq_management,rabbitmq_prometheus]."
+        "[rabbitmq_management,rabbitmq_prometheus,rabbitmq_shovel,rabbitmq_shovel_management]."
     )
 
 
@@ -66,6 +66,15 @@ def test_consumers_scale_no_host_port_no_container_name(compose: dict[str, Any])
         assert "container_name" not in service
         assert service["expose"] == [str(8000 + APPS.index(name))]
         assert service["stop_grace_period"] == "45s"
+
+
+def test_the_partitioned_consumers_get_one_partition_count(compose: dict[str, Any]) -> None:
+    # Replicas with different counts would route one number's messages two ways.
+    counts = {
+        name: compose["services"][name]["environment"]["BROKER_PARTITIONS"]
+        for name in ("conversation", "notifier")
+    }
+    assert set(counts.values()) == {"8"}, counts
 
 
 def test_consumers_start_after_their_dependencies_and_their_migrations(

@@ -20,6 +20,7 @@ import pytest
 
 from shared.testing import free_port
 from stack.testing import Process, Stack, Student, base_env, wait_healthy
+from tests.ops.conftest import queue_depths
 
 STUDENTS = 8
 # Each message and a fragment its one reply must hold (the ordering seed, plus the cart).
@@ -111,23 +112,6 @@ def metric_total(url: str, name: str) -> float:
     text = httpx.get(url + "/metrics", timeout=5).text
     pattern = re.compile(rf"^{name}(?:{{[^}}]*}})? (\S+)$", re.M)
     return sum(float(value) for value in pattern.findall(text))
-
-
-def queue_depths(rabbitmq_url: str) -> dict[str, int]:
-    vhost = unquote(urlsplit(rabbitmq_url).path.lstrip("/")) or "/"
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    depths = {}
-    for line in listed.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            depths[parts[0]] = int(parts[1])
-    return depths
 
 
 # Seven processes start on a two-core machine: give the whole test more than the default.

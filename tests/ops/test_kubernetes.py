@@ -5,6 +5,7 @@ KEDA objects, whose CRD schemas no package here carries, are checked field by fi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,11 +15,14 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from shared.messaging import partitions as layout
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30"
 PORTS = {"gateway": 8000, "conversation": 8001, "payments": 8002, "notifier": 8003}
 CONSUMERS = ("conversation", "payments", "notifier")
+PARTITIONED = ("conversation", "notifier")
 KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}
 
 
@@ -156,13 +160,62 @@ def test_the_gateway_scales_on_cpu_and_each_consumer_on_its_queue(
         assert 1 <= obj["spec"]["minReplicaCount"] < obj["spec"]["maxReplicaCount"]
         (trigger,) = obj["spec"]["triggers"]
         assert trigger["type"] == "rabbitmq"
-        assert trigger["metadata"]["queueName"] == name
         assert trigger["metadata"]["mode"] == "QueueLength"
-        assert trigger["metadata"]["protocol"] == "amqp"
         assert int(trigger["metadata"]["value"]) > 0
         assert trigger["authenticationRef"]["name"] in auth
+    payments = scaled["payments"]["spec"]["triggers"][0]
+    assert payments["metadata"]["protocol"] == "amqp"
+    assert payments["metadata"]["queueName"] == "payments"
+    assert payments["authenticationRef"]["name"] == "rabbitmq-trigger-auth"
     (secret_ref,) = auth["rabbitmq-trigger-auth"]["spec"]["secretTargetRef"]
     assert secret_ref == {"parameter": "host", "name": "tutordesk-secrets", "key": "RABBITMQ_URL"}
+
+
+def partition_count(objects: list[dict[str, Any]]) -> int:
+    (config,) = by_kind(objects, "ConfigMap").values()
+    return int(config["data"]["BROKER_PARTITIONS"])
+
+
+def test_the_partitioned_consumers_scale_on_all_their_partitions_and_no_further(
+    objects: list[dict[str, Any]],
+) -> None:
+    partitions = partition_count(objects)
+    scaled = by_kind(objects, "ScaledObject")
+    auth = by_kind(objects, "TriggerAuthentication")
+    for name in PARTITIONED:
+        # A replica past the partition count only stands by.
+        assert scaled[name]["spec"]["maxReplicaCount"] <= partitions
+        (trigger,) = scaled[name]["spec"]["triggers"]
+        metadata = trigger["metadata"]
+        # amqp reads one queue by its exact name: the partitions need the management API.
+        assert metadata["protocol"] == "http"
+        assert metadata["useRegex"] == "true"
+        assert metadata["operation"] == "sum"
+        assert metadata["excludeUnacknowledged"] == "true"
+        pattern = re.compile(metadata["queueName"])
+        queues = [layout.queue_name(name, p) for p in range(layout.SLOTS)]
+        assert all(pattern.search(queue) for queue in queues), metadata["queueName"]
+        others = [name, f"{name}.dead", f"{name}.retry", "notifier.bulk", "notifier.bulk.dead"]
+        others += [layout.exchange_name(name), f"{layout.queue_name(name, 1)}.dead"]
+        assert not [queue for queue in others if pattern.search(queue)], metadata["queueName"]
+        assert trigger["authenticationRef"]["name"] == "rabbitmq-management-trigger-auth"
+    (secret_ref,) = auth["rabbitmq-management-trigger-auth"]["spec"]["secretTargetRef"]
+    assert secret_ref == {
+        "parameter": "host",
+        "name": "tutordesk-secrets",
+        "key": "RABBITMQ_MANAGEMENT_URL",
+    }
+
+
+def test_every_replica_reads_the_partition_count_from_the_one_config_map(
+    objects: list[dict[str, Any]],
+) -> None:
+    assert 1 <= partition_count(objects) <= layout.SLOTS
+    for name in PARTITIONED:
+        (container,) = by_kind(objects, "Deployment")[name]["spec"]["template"]["spec"][
+            "containers"
+        ]
+        assert "BROKER_PARTITIONS" not in {e["name"] for e in container.get("env", [])}
 
 
 def test_migrations_run_once_per_service_in_its_own_image(objects: list[dict[str, Any]]) -> None:

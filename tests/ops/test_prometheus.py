@@ -223,6 +223,12 @@ async def test_prometheus_sees_every_service_up_and_the_key_series_after_an_orde
         for service in ("conversation", "payments"):
             age = f'tutordesk_outbox_oldest_age_seconds{{job="{service}"}}'
             assert 0 <= value(prometheus, age) < 60
+        # One replica each: active on the student's partition, the only one with traffic,
+        # and on no more than the partitions there are.
+        for service in ("conversation", "notifier"):
+            active = f'tutordesk_partitions_active{{job="{service}",queue="{service}"}}'
+            assert 1 <= value(prometheus, active) <= 8
+        assert query(prometheus, "tutordesk_partition_count_mismatch") == []
 
     await eventually(key_series)
 
@@ -234,6 +240,21 @@ async def test_prometheus_sees_every_service_up_and_the_key_series_after_an_orde
         assert value(prometheus, _panel_expr("Error rate")) == 0.0
 
     await eventually(key_metrics)
+
+    def partition_panel() -> None:
+        # conversation's partition panel, as Grafana asks for it: one line per replica.
+        active = next(
+            expr
+            for title, expr in dashboard_queries()
+            if title == "Active partitions and handovers"
+            and expr.startswith(
+                'sum by (instance) (tutordesk_partitions_active{service="conversation"'
+            )
+        )
+        (line,) = query(prometheus, _grafana_vars(active))
+        assert float(line["value"][1]) >= 1
+
+    await eventually(partition_panel)
 
 
 async def test_every_dashboard_query_and_alert_rule_runs_on_the_real_prometheus(
@@ -251,6 +272,7 @@ async def test_every_dashboard_query_and_alert_rule_runs_on_the_real_prometheus(
         firing = {rule["name"] for rule in rules if rule["state"] != "inactive"}
         assert "TutordeskServiceDown" not in firing
         assert "TutordeskServiceAbsent" not in firing
+        assert "TutordeskPartitionCountMismatch" not in firing
 
     await eventually(rules_evaluated)
 
