@@ -8,12 +8,17 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 
+import aio_pika
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 
 from shared.events import Envelope, OutboundMessageRequested
 from shared.messaging import QueueSpec
+from shared.messaging.partitioned import PartitionCountMismatchError
+from shared.messaging.presence import Presence
 from shared.messaging.rabbitmq import RabbitBroker
 
 pytestmark = pytest.mark.asyncio
@@ -222,3 +227,37 @@ async def test_a_database_outage_is_waited_out_without_using_up_attempts(
         cluster.spec.dead_letter_queue, passive=True
     )
     assert dead.declaration_result.message_count == 0
+
+
+async def test_a_replica_with_another_partition_count_refuses_to_start(
+    cluster_factory: Callable[[QueueSpec], Cluster],
+) -> None:
+    cluster = cluster_factory(partitioned_spec(partitions=4))
+    log = OrderLog()
+    first = await cluster.add("a", log.record)
+    odd = RabbitBroker(
+        cluster.url, service="test", exchange_name=cluster.exchange, rebalance_seconds=0.3
+    )
+    await odd.connect()
+    try:
+        with pytest.raises(PartitionCountMismatchError, match="BROKER_PARTITIONS"):
+            await odd.consume(replace(cluster.spec, partitions=2), log.record)  # type: ignore[arg-type]
+    finally:
+        await odd.close()
+
+    # A peer with another count that stays up is reported, and no longer once it leaves.
+    def mismatch() -> float | None:
+        return REGISTRY.get_sample_value(
+            "tutordesk_partition_count_mismatch", {"service": "test", "queue": cluster.spec.name}
+        )
+
+    peer = Presence(cluster.spec.name, 2, service="peer", interval=0.3)
+    connection = await aio_pika.connect_robust(cluster.url)
+    try:
+        await peer.start(await connection.channel())
+        await until(lambda: mismatch() == 1, timeout=5)
+        assert first._partitioned[0].presence.other_counts() == {2}
+        await peer.stop()
+        await until(lambda: mismatch() == 0, timeout=5)
+    finally:
+        await connection.close()

@@ -36,6 +36,10 @@ Deliver = Callable[[AbstractIncomingMessage, Callable[[], bool]], Awaitable[None
 DeclareDeadLetters = Callable[[AbstractChannel, QueueSpec], Awaitable[None]]
 
 
+class PartitionCountMismatchError(RuntimeError):
+    """Another live replica consumes the queue with a different partition count."""
+
+
 class _Subscription:
     """One replica's hold on one partition, from subscribing until it lets go."""
 
@@ -81,8 +85,19 @@ class PartitionedConsumer:
 
     async def start(self) -> None:
         setup = await self.connection.channel()
-        await self._declare_routing(setup)
         await self.presence.start(setup)
+        # Bindings made for another partition count outlive the replica that made them
+        # and send messages to two partitions; so refuse to start beside such a peer.
+        await self.presence.heard_from_peers()
+        others = self.presence.other_counts()
+        if others:
+            await self.presence.stop()
+            raise PartitionCountMismatchError(
+                f"{self.spec.name}: running replicas use {sorted(others)} partitions, this one"
+                f" {self.spec.partitions}; every replica needs the same BROKER_PARTITIONS"
+                " (see RUNBOOK.md, changing BROKER_PARTITIONS)"
+            )
+        await self._declare_routing(setup)
         for partition in range(self.spec.partitions):
             await self._subscribe(partition)
         self._rebalancer = asyncio.create_task(self._rebalance_forever())

@@ -32,6 +32,8 @@ class Presence:
         self.interval = interval
         self.me = uuid.uuid4().hex
         self._seen: dict[str, float] = {}
+        # The partition count each live peer announced.
+        self._counts: dict[str, int] = {}
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._task: asyncio.Task[None] | None = None
@@ -43,6 +45,15 @@ class Presence:
 
     def owned(self) -> set[int]:
         return layout.owned(self.partitions, self.members(), self.me)
+
+    def other_counts(self) -> set[int]:
+        """Partition counts that live peers announced and that differ from ours."""
+        live = self.members()
+        return {n for m, n in self._counts.items() if m in live and n != self.partitions}
+
+    async def heard_from_peers(self) -> None:
+        """Wait long enough to hear every live peer's announcement once."""
+        await asyncio.sleep(self.interval * 1.5)
 
     async def start(self, channel: AbstractChannel) -> None:
         self._channel = channel
@@ -93,6 +104,12 @@ class Presence:
         horizon = time.monotonic() - 3 * self.interval
         for member in [m for m, seen in self._seen.items() if seen < horizon]:
             del self._seen[member]
+            self._counts.pop(member, None)
+        self._measure_mismatch()
+
+    def _measure_mismatch(self) -> None:
+        mismatch = bool(self.other_counts())
+        metrics.PARTITION_MISMATCH.labels(self.service, self.queue).set(int(mismatch))
 
     async def _on_announcement(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -102,8 +119,7 @@ class Presence:
             return
         if member == self.me:
             return
-        if partitions != self.partitions:
-            metrics.PARTITION_MISMATCH.labels(self.service, self.queue).set(1)
+        if partitions != self.partitions and self._counts.get(member) != partitions:
             log.error(
                 "partitions.mismatch",
                 extra={"queue": self.queue, "ours": self.partitions, "theirs": partitions},
@@ -111,7 +127,10 @@ class Presence:
         known = member in self._seen
         if leaving:
             self._seen.pop(member, None)
+            self._counts.pop(member, None)
         else:
             self._seen[member] = time.monotonic()
+            self._counts[member] = partitions
+        self._measure_mismatch()
         if known == leaving:
             self.changed.set()
