@@ -3,11 +3,13 @@ one send per message, retries only where they can help, statuses that never go b
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
@@ -346,6 +348,31 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
     assert len(fake.sent_to(to)) == 1
     [row] = await rows(service, to)
     assert (row.status, row.attempts) == ("queued", 2)
+
+
+async def test_a_handling_cancelled_mid_send_still_records_it_and_its_redelivery_sends_nothing(
+    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    # As when the broker connection drops: the client library cancels the handlings of
+    # the closed channel, and the broker delivers their messages again.
+    fake, _ = twilio
+    fake.answer_delay = 0.3
+    to = phone()
+    await handled(broker, [user_wrote(to)], ("notifier",))
+    event = request(to, "once, though cancelled")
+    handling = asyncio.create_task(service.handler.send_requested(event))
+    await eventually(lambda: len(fake.sent_to(to)) == 1, what="the send in flight")
+    handling.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handling
+
+    # The redelivery finds the row sent (or waits for the cancelled send to record it),
+    # rather than waiting out the lease and sending again.
+    await asyncio.wait_for(service.handler.send_requested(event), 5)
+    assert len(fake.sent_to(to)) == 1
+    [row] = await rows(service, to)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.provider_message_id == fake.sent_to(to)[0].sid
 
 
 async def test_admin_api_needs_the_token_lists_filters_pages_shows_history_and_resends(

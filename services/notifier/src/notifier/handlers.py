@@ -8,7 +8,7 @@ import asyncio
 import enum
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -109,6 +109,8 @@ class NotifierHandler:
         self.lease = lease
         self.lease_poll_seconds = lease_poll_seconds
         self.clock = clock
+        # Sends whose handling was cancelled, held until they have recorded their outcome.
+        self._finishing: set[asyncio.Task[_Turn]] = set()
 
     # --- sending ---------------------------------------------------------------------
 
@@ -147,16 +149,55 @@ class NotifierHandler:
         for index, part in enumerate(decided.parts):
             row_id = part_id(request.message_id, index)
             await self._record(request, row_id, index, part, template=decided.template)
-            turn, payload = await self._take_turn(row_id)
-            if turn is _Turn.DONE:
-                continue
-            if turn is _Turn.REFUSED:
+            if not await self._deliver(row_id, request, lane):
                 break  # the rest would make no sense without this part
-            sent = await self._send_taken(
-                row_id, request.channel, request.to_number, payload, lane=lane
+
+    async def _deliver(
+        self, row_id: uuid.UUID, request: OutboundMessageRequested, lane: int
+    ) -> bool:
+        """Send the row unless it is sent or refused already (False when refused),
+        waiting while another handling is sending it."""
+        while True:
+            turn = await self._finish_even_if_cancelled(
+                self._take_turn_and_send(row_id, request, lane)
             )
-            if not sent:
-                break
+            if turn is not _Turn.WAIT:
+                return turn is not _Turn.REFUSED
+            await asyncio.sleep(self.lease_poll_seconds)
+
+    async def _take_turn_and_send(
+        self, row_id: uuid.UUID, request: OutboundMessageRequested, lane: int
+    ) -> _Turn:
+        turn, payload = await self._take_turn(row_id)
+        if turn is not _Turn.SEND:
+            return turn
+        sent = await self._send_taken(
+            row_id, request.channel, request.to_number, payload, lane=lane
+        )
+        return _Turn.DONE if sent else _Turn.REFUSED
+
+    async def _finish_even_if_cancelled(self, work: Coroutine[Any, Any, _Turn]) -> _Turn:
+        """Run ``work`` to its end even when the handling awaiting it is cancelled, as it
+        is when its broker channel closes under it. Stopped between marking the row
+        "submitting" and recording the provider's answer, the row would stay submitting:
+        the redelivery would wait out the lease and then send the message a second time.
+        Left to finish, it records the answer, and the redelivery finds the row sent."""
+        task = asyncio.ensure_future(work)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self._finishing.add(task)
+            task.add_done_callback(self._finished_after_cancel)
+            raise
+
+    def _finished_after_cancel(self, task: asyncio.Task[_Turn]) -> None:
+        self._finishing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Its outcome is on the row already; the redelivery acts on it.
+            log.warning(
+                "message.send_after_cancel_failed",
+                extra={"error_type": type(task.exception()).__name__},
+            )
 
     async def resend(self, row_id: uuid.UUID) -> None:
         """Send a failed or held message again (admin). Raises LookupError,
@@ -215,22 +256,18 @@ class NotifierHandler:
     async def _take_turn(self, row_id: uuid.UUID) -> tuple[_Turn, dict[str, Any]]:
         """Mark the row as being sent by us, unless it is sent, refused, or being sent.
         The payload comes from the row: what the first handling decided is what goes."""
-        while True:
-            async with self.sessions() as session, session.begin():
-                row = await session.get(OutboundMessage, row_id, with_for_update=True)
-                assert row is not None, "recorded before"
-                turn = self._turn_for(row)
-                if turn is _Turn.SEND:
-                    self._start_submitting(row)
-                payload = _payload(row)
-            if turn is not _Turn.WAIT:
-                if turn is not _Turn.SEND:
-                    log.info(
-                        "message.already_handled",
-                        extra={"message_id": str(row_id), "turn": turn.value},
-                    )
-                return turn, payload
-            await asyncio.sleep(self.lease_poll_seconds)
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboundMessage, row_id, with_for_update=True)
+            assert row is not None, "recorded before"
+            turn = self._turn_for(row)
+            if turn is _Turn.SEND:
+                self._start_submitting(row)
+            payload = _payload(row)
+        if turn is _Turn.DONE or turn is _Turn.REFUSED:
+            log.info(
+                "message.already_handled", extra={"message_id": str(row_id), "turn": turn.value}
+            )
+        return turn, payload
 
     def _turn_for(self, row: OutboundMessage) -> _Turn:
         if row.provider_message_id:
