@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier import delivery, metrics
@@ -343,13 +345,31 @@ class NotifierHandler:
         metrics.SEND_SUCCESS_RATIO.labels(channel).set(counts[0] / (counts[0] + counts[1]))
 
     async def _record_accepted(self, row_id: uuid.UUID, accepted: Accepted) -> None:
-        async with self.sessions() as session, session.begin():
-            row = await session.get(OutboundMessage, row_id, with_for_update=True)
-            assert row is not None
-            row.provider_message_id = accepted.provider_message_id
-            row.status = delivery.advance(delivery.SUBMITTING, accepted.status)
-            row.error_code = row.error_message = None
-            row.sent_at = row.updated_at = self.clock()
+        # The provider has the message now. Until that is recorded the row says
+        # "submitting", and once its lease is out a redelivery sends it again: so a
+        # database that is away is waited for, for up to half the lease.
+        give_up = time.monotonic() + self.lease.total_seconds() / 2
+        wait = self.lease_poll_seconds
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    row = await session.get(OutboundMessage, row_id, with_for_update=True)
+                    assert row is not None
+                    row.provider_message_id = accepted.provider_message_id
+                    row.status = delivery.advance(delivery.SUBMITTING, accepted.status)
+                    row.error_code = row.error_message = None
+                    row.sent_at = row.updated_at = self.clock()
+                break
+            except (OperationalError, InterfaceError, OSError) as exc:
+                if time.monotonic() + wait > give_up:
+                    raise
+                metrics.RECORD_RETRIES.inc()
+                log.warning(
+                    "message.sent_not_yet_recorded",
+                    extra={"message_id": str(row_id), "error_type": type(exc).__name__},
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 2.0)
         # A fast provider may have reported statuses before this commit.
         await self._apply_history(accepted.provider_message_id)
 
