@@ -29,6 +29,7 @@ from shared.events import (
 )
 from shared.messaging.memory import InMemoryBroker, ServiceBroker
 from shared.testing import eventually, running_app
+from tests.notifier.conftest import SENDER
 
 _numbers = itertools.count(1)
 FINISHED = ("ok", "dead_lettered")
@@ -320,12 +321,9 @@ async def test_long_text_goes_as_parts_in_order(
     ]
 
 
-async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
-    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
-) -> None:
-    fake, _ = twilio
-    to = phone()
-    event = request(to, "after a crash")
+async def died_mid_send(service: NotifierService, event: OutboundMessageRequested) -> None:
+    """The row a sender leaves when it dies after marking the message "submitting", its
+    lease long out."""
     async with service.sessions() as session, session.begin():
         long_ago = service.handler.clock() - service.handler.lease - timedelta(seconds=1)
         session.add(
@@ -333,10 +331,10 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
                 id=event.message_id,
                 request_id=event.message_id,
                 part=0,
-                to_number=to,
+                to_number=event.to_number,
                 channel="twilio",
                 priority="reply",
-                body="after a crash",
+                body=event.text,
                 options=[],
                 status="submitting",
                 attempts=1,
@@ -344,10 +342,66 @@ async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
                 updated_at=long_ago,
             )
         )
+
+
+def held_by_twilio(fake: FakeTwilio, to: str, body: str) -> SentMessage:
+    """A message Twilio took from a sender that died before it heard the answer."""
+    message = SentMessage(
+        sid=f"SM{uuid.uuid4().hex}",
+        to=f"whatsapp:{to}",
+        from_=SENDER,
+        body=body,
+        media_urls=(),
+        status_callback=None,
+        fields=("To", "From", "Body"),
+    )
+    fake.messages.append(message)
+    return message
+
+
+async def test_a_sender_that_died_mid_send_is_taken_over_once_its_lease_is_out(
+    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, _ = twilio
+    to = phone()
+    event = request(to, "after a crash")
+    await died_mid_send(service, event)
     await deliver(broker, keyed(event))
     assert len(fake.sent_to(to)) == 1
+    assert fake.lists == 1  # Twilio was asked first, and had nothing for it
     [row] = await rows(service, to)
     assert (row.status, row.attempts) == ("queued", 2)
+
+
+async def test_a_message_twilio_took_before_its_sender_died_is_found_not_sent_again(
+    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, _ = twilio
+    to = phone()
+    event = request(to, "taken before the crash")
+    await died_mid_send(service, event)
+    held = held_by_twilio(fake, to, "taken before the crash")
+    await deliver(broker, keyed(event))
+    assert fake.requests == 0
+    assert fake.sent_to(to) == [held]
+    [row] = await rows(service, to)
+    assert (row.status, row.provider_message_id, row.attempts) == ("queued", held.sid, 2)
+
+
+async def test_a_taken_over_message_is_not_mistaken_for_an_earlier_one_with_the_same_text(
+    service: NotifierService, broker: InMemoryBroker, twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, _ = twilio
+    to = phone()
+    first = request(to, "Welcome!")
+    await deliver(broker, keyed(first))
+    second = request(to, "Welcome!")
+    await died_mid_send(service, second)
+    await deliver(broker, keyed(second))
+    sent = fake.sent_to(to)
+    assert [m.body for m in sent] == ["Welcome!", "Welcome!"]
+    recorded = {r.id: r.provider_message_id for r in await rows(service, to)}
+    assert recorded == {first.message_id: sent[0].sid, second.message_id: sent[1].sid}
 
 
 async def test_a_handling_cancelled_mid_send_still_records_it_and_its_redelivery_sends_nothing(

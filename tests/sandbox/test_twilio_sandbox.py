@@ -81,6 +81,27 @@ async def test_real_twilio_client_sends_and_the_sandbox_records_it(sandbox: Sand
     assert [(m["sid"], m["body"]) for m in stored] == [(message.sid, "Hello from the desk")]
 
 
+async def test_real_twilio_client_lists_a_numbers_messages_newest_first(
+    sandbox: Sandbox,
+) -> None:
+    client = twilio_client(sandbox.url)
+    sender = sandbox_defaults.TWILIO_WHATSAPP_FROM
+    for to, body in (
+        ("+2348000000011", "first"),
+        ("+2348000000012", "other"),
+        ("+2348000000011", "second"),
+    ):
+        await asyncio.to_thread(
+            client.messages.create, to=f"whatsapp:{to}", from_=sender, body=body
+        )
+    listed = await asyncio.to_thread(
+        client.messages.list, to="whatsapp:+2348000000011", from_=sender, limit=20
+    )
+    assert [m.body for m in listed] == ["second", "first"]
+    assert all(m.date_created is not None and m.sid.startswith("SM") for m in listed)
+    assert await asyncio.to_thread(client.messages.list, to="whatsapp:+2348000000013") == []
+
+
 async def test_wrong_credentials_are_refused_like_twilio(sandbox: Sandbox) -> None:
     client = twilio_client(sandbox.url, token="wrong")
     with pytest.raises(TwilioRestException) as error:

@@ -16,7 +16,7 @@ from sandbox.settings import SandboxSettings
 from sandbox.status_callbacks import StatusCallbacks
 from sandbox.store import Store, StoredMessage
 from sandbox.twilio_errors import TwilioError, authentication_error, fault_error
-from sandbox.twilio_messages import message_resource, new_message_sid, parse_create
+from sandbox.twilio_messages import message_page, message_resource, new_message_sid, parse_create
 
 STATUS_PATH = "/api/v1/whatsapp/status"
 
@@ -81,6 +81,25 @@ def twilio_router(settings: SandboxSettings, store: Store, callbacks: StatusCall
         )
         callbacks.report(message, create.status_callback or default_callback)
         return JSONResponse(message_resource(message, account_sid), status_code=201)
+
+    @router.get(
+        "/twilio/2010-04-01/Accounts/{account_sid}/Messages.json",
+        tags=["twilio"],
+        summary="List messages, newest first, as Twilio's Messages API does (To, From)",
+    )
+    async def list_messages_as_twilio(
+        account_sid: str,
+        request: Request,
+        to: str | None = Query(default=None, alias="To"),
+        from_: str | None = Query(default=None, alias="From"),
+        page_size: int = Query(default=50, alias="PageSize", ge=1, le=1000),
+    ) -> JSONResponse:
+        if not authenticated(request, account_sid):
+            return authentication_error().response()
+        found = [m for m in reversed(store.outbound(to)) if from_ is None or m.from_ == from_]
+        return JSONResponse(
+            message_page(found[:page_size], account_sid, str(request.url.path), page_size)
+        )
 
     @router.post("/sandbox/twilio/faults", tags=["sandbox"], summary="Fail the next create calls")
     async def add_faults(fault: Fault) -> dict[str, int]:

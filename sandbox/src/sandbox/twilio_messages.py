@@ -114,6 +114,25 @@ def message_resource(message: StoredMessage, account_sid: str) -> dict[str, obje
     }
 
 
+def message_page(
+    messages: Sequence[StoredMessage], account_sid: str, path: str, page_size: int
+) -> dict[str, object]:
+    """One page of a message list, with the paging fields the twilio package reads (all
+    on this page: there is never a next one)."""
+    uri = f"{path}?PageSize={page_size}&Page=0"
+    return {
+        "messages": [message_resource(m, account_sid) for m in messages],
+        "page": 0,
+        "page_size": page_size,
+        "start": 0,
+        "end": max(len(messages) - 1, 0),
+        "uri": uri,
+        "first_page_uri": uri,
+        "next_page_uri": None,
+        "previous_page_uri": None,
+    }
+
+
 def status_callback_form(message: StoredMessage, status: str, account_sid: str) -> dict[str, str]:
     """What Twilio POSTs to a StatusCallback when ``message`` reaches ``status``."""
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -122,6 +123,12 @@ class CloudApiSender:
         except (KeyError, IndexError, TypeError) as error:
             raise TransientSendError("bad_answer", "no message id in the answer") from error
         return Accepted(provider_message_id=wamid, status="accepted")
+
+    async def sent_since(
+        self, to_number: str, payload: dict[str, Any], since: datetime
+    ) -> list[Accepted]:
+        """The Cloud API cannot list the messages it was sent: none is ever found."""
+        return []
 
     async def mark_read(self, provider_message_id: str) -> bool:
         """Blue ticks for an inbound message; False (logged) when Meta would not."""

@@ -44,6 +44,9 @@ from shared.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
+# How far the provider's clock may be behind ours, when asking what it holds.
+_CLOCK_SKEW = timedelta(minutes=2)
+
 
 def part_id(message_id: uuid.UUID, part: int) -> uuid.UUID:
     """The first part keeps the requested id; later parts get stable ids derived from it."""
@@ -62,6 +65,13 @@ class ChannelSender(Protocol):
     channel: Channel
 
     async def send(self, to_number: str, payload: dict[str, Any]) -> Accepted: ...
+
+    async def sent_since(
+        self, to_number: str, payload: dict[str, Any], since: datetime
+    ) -> list[Accepted]:
+        """Messages with this payload the provider holds for the number, made since then,
+        oldest first (none where the provider cannot say)."""
+        ...
 
 
 class ReadMarker(Protocol):
@@ -88,6 +98,7 @@ class Wiring:
 
 class _Turn(enum.Enum):
     SEND = "send"  # ours to send now
+    TAKE_OVER = "take_over"  # its sender died mid-send: the provider may have it or not
     DONE = "done"  # the provider has it already
     REFUSED = "refused"  # failed for good; the parts after it are not sent
     WAIT = "wait"  # another handling is sending it right now
@@ -171,12 +182,51 @@ class NotifierHandler:
         self, row_id: uuid.UUID, request: OutboundMessageRequested, lane: int
     ) -> _Turn:
         turn, payload = await self._take_turn(row_id)
+        if turn is _Turn.TAKE_OVER:
+            found = await self._sent_by_the_dead(row_id, request, payload)
+            if found is not None:
+                await self._record_accepted(row_id, found)
+                log.info("message.found_sent", extra={"message_id": str(row_id)})
+                return _Turn.DONE
+            turn = _Turn.SEND
         if turn is not _Turn.SEND:
             return turn
         sent = await self._send_taken(
             row_id, request.channel, request.to_number, payload, lane=lane
         )
         return _Turn.DONE if sent else _Turn.REFUSED
+
+    async def _sent_by_the_dead(
+        self, row_id: uuid.UUID, request: OutboundMessageRequested, payload: dict[str, Any]
+    ) -> Accepted | None:
+        """The message a sender that died mid-call got through, if the provider says so:
+        one it holds for the number with this payload, made since the row was, and
+        recorded on no other row. Sending without asking could send it twice."""
+        sender = self.wiring.senders.get(request.channel)
+        if sender is None:
+            return None
+        async with self.sessions() as session:
+            created = await session.scalar(
+                select(OutboundMessage.created_at).where(OutboundMessage.id == row_id)
+            )
+        assert created is not None
+        # The provider's clock is not ours.
+        since = _aware(created) - _CLOCK_SKEW
+        held = await sender.sent_since(request.to_number, payload, since)
+        if not held:
+            return None
+        async with self.sessions() as session:
+            taken = set(
+                await session.scalars(
+                    select(OutboundMessage.provider_message_id).where(
+                        OutboundMessage.provider_message_id.in_(
+                            [a.provider_message_id for a in held]
+                        )
+                    )
+                )
+            )
+        free = [a for a in held if a.provider_message_id not in taken]
+        return free[0] if free else None
 
     async def _finish_even_if_cancelled(self, work: Coroutine[Any, Any, _Turn]) -> _Turn:
         """Run ``work`` to its end even when the handling awaiting it is cancelled, as it
@@ -262,7 +312,7 @@ class NotifierHandler:
             row = await session.get(OutboundMessage, row_id, with_for_update=True)
             assert row is not None, "recorded before"
             turn = self._turn_for(row)
-            if turn is _Turn.SEND:
+            if turn is _Turn.SEND or turn is _Turn.TAKE_OVER:
                 self._start_submitting(row)
             payload = _payload(row)
         if turn is _Turn.DONE or turn is _Turn.REFUSED:
@@ -279,9 +329,9 @@ class NotifierHandler:
         if row.status == delivery.SUBMITTING:
             if self.clock() - _aware(row.updated_at) < self.lease:
                 return _Turn.WAIT
-            # Its sender died mid-call: the provider may or may not have it. Sending
-            # again risks a duplicate, but never sending loses the message for good.
+            # Its sender died mid-call: the provider may or may not have it.
             log.warning("message.send_unconfirmed", extra={"message_id": str(row.id)})
+            return _Turn.TAKE_OVER
         return _Turn.SEND
 
     def _start_submitting(self, row: OutboundMessage) -> None:

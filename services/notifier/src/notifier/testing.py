@@ -11,6 +11,8 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +42,7 @@ class SentMessage:
     fields: tuple[str, ...]  # every form field name, as sent
     content_sid: str = ""
     content_variables: str = ""
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -58,6 +61,7 @@ class FakeTwilio:
     # calls back faster than it answers.
     before_answer: Callable[[SentMessage], Awaitable[None]] | None = None
     answer_delay: float = 0.0
+    lists: int = 0  # list calls received
 
     def fail_next(self, status: int, count: int = 1) -> None:
         self.faults.extend([status] * count)
@@ -69,12 +73,15 @@ class FakeTwilio:
         app = FastAPI()
         expected = f"{self.account_sid}:{self.auth_token}".encode()
 
+        def authorised(request: Request, account_sid: str) -> bool:
+            scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+            given = base64.b64decode(encoded) if scheme.lower() == "basic" else b""
+            return hmac.compare_digest(given, expected) and account_sid == self.account_sid
+
         @app.post("/2010-04-01/Accounts/{account_sid}/Messages.json")
         async def create_message(account_sid: str, request: Request) -> JSONResponse:
             self.requests += 1
-            scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-            given = base64.b64decode(encoded) if scheme.lower() == "basic" else b""
-            if not hmac.compare_digest(given, expected) or account_sid != self.account_sid:
+            if not authorised(request, account_sid):
                 return _error(401)
             if self.faults:
                 return _error(self.faults.popleft())
@@ -98,24 +105,41 @@ class FakeTwilio:
                 await self.before_answer(message)
             if self.answer_delay:
                 await asyncio.sleep(self.answer_delay)
-            return JSONResponse(
-                {
-                    "sid": message.sid,
-                    "account_sid": account_sid,
-                    "to": message.to,
-                    "from": message.from_,
-                    "body": message.body,
-                    "status": "queued",
-                    "num_media": str(len(message.media_urls)),
-                    "num_segments": "1",
-                    "direction": "outbound-api",
-                    "api_version": "2010-04-01",
-                    "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
-                },
-                status_code=201,
-            )
+            return JSONResponse(_resource(message, account_sid), status_code=201)
+
+        @app.get("/2010-04-01/Accounts/{account_sid}/Messages.json")
+        async def list_messages(account_sid: str, request: Request) -> JSONResponse:
+            """Newest first, filtered by To and From, all on one page."""
+            self.lists += 1
+            if not authorised(request, account_sid):
+                return _error(401)
+            to, from_ = request.query_params.get("To"), request.query_params.get("From")
+            found = [
+                _resource(m, account_sid)
+                for m in reversed(self.messages)
+                if (to is None or m.to == to) and (from_ is None or m.from_ == from_)
+            ]
+            path = request.url.path
+            return JSONResponse({"messages": found, "page": 0, "uri": path, "next_page_uri": None})
 
         return app
+
+
+def _resource(message: SentMessage, account_sid: str) -> dict[str, Any]:
+    return {
+        "sid": message.sid,
+        "account_sid": account_sid,
+        "to": message.to,
+        "from": message.from_,
+        "body": message.body,
+        "status": "queued",
+        "num_media": str(len(message.media_urls)),
+        "num_segments": "1",
+        "direction": "outbound-api",
+        "api_version": "2010-04-01",
+        "date_created": format_datetime(message.created_at),
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
+    }
 
 
 def _new_sid() -> str:

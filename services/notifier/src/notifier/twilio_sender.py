@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,6 +27,9 @@ from shared.events import Channel
 log = logging.getLogger(__name__)
 
 CHANNEL = "twilio"
+# Messages looked at when asking Twilio what it holds for one number: a dead sender's
+# message is among the newest.
+_LOOKUP_LIMIT = 20
 
 
 class TransientSendError(Exception):
@@ -106,3 +110,29 @@ class TwilioSender:
         finally:
             metrics.SEND_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         return Accepted(provider_message_id=str(message.sid), status=str(message.status))
+
+    async def sent_since(
+        self, to_number: str, payload: dict[str, Any], since: datetime
+    ) -> list[Accepted]:
+        """Messages Twilio holds to ``to_number`` from our sender with the payload's body,
+        made at ``since`` or later, oldest first: what a sender that died in the middle of
+        its call may have sent. A template's text is Twilio's to fill in, so a template
+        is never found."""
+        body = payload.get("body")
+        if not body:
+            return []
+        try:
+            listed = await self._client.messages.list_async(
+                to=f"whatsapp:{to_number}", from_=self._sender, limit=_LOOKUP_LIMIT
+            )
+        except TwilioRestException as error:
+            raise TransientSendError(str(error.code or error.status), error.msg) from error
+        except httpx.TransportError as error:
+            raise TransientSendError("network", type(error).__name__) from error
+        found = [
+            m
+            for m in listed
+            if m.body == body and m.date_created is not None and m.date_created >= since
+        ]
+        found.sort(key=lambda m: m.date_created)
+        return [Accepted(provider_message_id=str(m.sid), status=str(m.status)) for m in found]
