@@ -69,6 +69,15 @@ def test_log_lines_are_json_with_numbers_masked_and_secrets_redacted() -> None:
 def test_masking_keeps_only_the_last_three_digits() -> None:
     assert mask_phone("call +2348012345678 now") == "call +**********678 now"
     assert mask_phone("order ORD-ABC123") == "order ORD-ABC123"
+    assert mask_phone("from whatsapp:+2348012345678.") == "from +**********678."
+
+
+def test_masking_leaves_the_digits_of_message_ids_alone() -> None:
+    for message_id in (
+        "27195992-635b-534b-b9c7-463bc0455cfd",
+        "8c4ebd4f-21ac-5b85-9003-724770281709",
+    ):
+        assert mask_phone(f"message {message_id} sent") == f"message {message_id} sent"
 
 
 def test_the_cloud_api_falls_back_to_the_sandbox_only_in_development() -> None:

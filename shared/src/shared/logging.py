@@ -12,7 +12,9 @@ from typing import Any
 
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
 
-_PHONE = re.compile(r"(?<![\w])(?:whatsapp:)?\+?\d{7,15}(?!\w)")
+# Digits joined to others by a hyphen are part of something else: a UUID's group (one
+# in forty message ids starts with eight digits), a date, a reference.
+_PHONE = re.compile(r"(?<![\w-])(?:whatsapp:)?\+?\d{7,15}(?![\w-])")
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "signature", "api_key")
 _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {
     "message",

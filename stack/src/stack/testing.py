@@ -38,10 +38,11 @@ class Process:
         self.popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=log
-        )
+        # The child writes to its own copy of the file; ours is closed at once.
+        with self.log_path.open("ab") as log:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=log
+            )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, as when a machine dies."""

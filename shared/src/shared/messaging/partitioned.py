@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aio_pika
@@ -34,6 +34,18 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[AbstractIncomingMessage, Callable[[], bool]], Awaitable[None]]
 DeclareDeadLetters = Callable[[AbstractChannel, QueueSpec], Awaitable[None]]
+
+
+async def run_to_end(work: Coroutine[Any, Any, None], keep: set[asyncio.Task[None]]) -> None:
+    """Await ``work``, which goes on to its end even if the awaiting task is cancelled, as
+    aiormq cancels a channel's deliveries when the channel or connection closes. A handler
+    stopped halfway, between a provider's answer and recording it say, leaves work that its
+    redelivery cannot tell apart from work never done; finished, it is recorded, its ack is
+    lost, and the redelivery finds it done. ``keep`` holds the task until it ends."""
+    task = asyncio.ensure_future(work)
+    keep.add(task)
+    task.add_done_callback(keep.discard)
+    await asyncio.shield(task)
 
 
 class PartitionCountMismatchError(RuntimeError):
@@ -82,6 +94,7 @@ class PartitionedConsumer:
         self._stopping = False
         self._rebalancer: asyncio.Task[None] | None = None
         self._handing_over: set[int] = set()
+        self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         setup = await self.connection.channel()
@@ -153,12 +166,16 @@ class PartitionedConsumer:
                 self._measure()
             subscription.in_hand += 1
             subscription.idle.clear()
-            try:
-                await self.deliver(message, lambda: subscription.letting_go or self._stopping)
-            finally:
-                subscription.in_hand -= 1
-                if subscription.in_hand == 0:
-                    subscription.idle.set()
+
+            async def handle() -> None:
+                try:
+                    await self.deliver(message, lambda: subscription.letting_go or self._stopping)
+                finally:
+                    subscription.in_hand -= 1
+                    if subscription.in_hand == 0:
+                        subscription.idle.set()
+
+            await run_to_end(handle(), self._running)
 
         await queue.consume(on_message)
 

@@ -23,7 +23,7 @@ from shared import metrics
 from shared.events import Envelope, Event, UnknownEventError, decode_envelope
 from shared.messaging.broker import BrokerUnavailableError, Handler, QueueSpec
 from shared.messaging.dispatch import Dispatcher, Outcome
-from shared.messaging.partitioned import PartitionedConsumer
+from shared.messaging.partitioned import PartitionedConsumer, run_to_end
 from shared.messaging.partitions import SLOT_HEADER, slot_of
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class RabbitBroker:
         self.stop_rpc_timeout = 5.0
         self.rebalance_seconds = rebalance_seconds
         self._partitioned: list[PartitionedConsumer] = []
+        self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
@@ -185,7 +186,8 @@ class RabbitBroker:
             await queue.bind(exchange, routing_key=routing_key)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await self._counted(self._handle(spec, dispatcher, message, lambda: self._stopping))
+            handling = self._handle(spec, dispatcher, message, lambda: self._stopping)
+            await run_to_end(self._counted(handling), self._running)
 
         tag = await queue.consume(on_message)
         self._consumers.append((queue, tag))
