@@ -436,7 +436,7 @@ async def test_admin_api_needs_the_token_lists_filters_pages_shows_history_and_r
     assert missing.status_code == 404
     assert [m.body for m in fake.sent_to(to)] == ["first", "second"]
     assert "tutordesk_notifier_sends_total" in metrics.text
-    assert health.json()["dependencies"] == {"database": "up", "broker": "up"}
+    assert health.json()["dependencies"] == {"database": "up", "broker": "up", "consumers": "up"}
 
 
 async def test_a_refused_first_part_stops_the_rest_even_when_the_request_comes_again(

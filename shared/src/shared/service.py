@@ -44,14 +44,22 @@ class ConsumingService:
         self.consumers = list(consumers)
         self._stop = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
+        self._consuming = False
 
     async def start(self) -> None:
         await self.broker.connect()
         for consumer in self.consumers:
             await self.broker.consume(consumer.spec, consumer.handler)
+        self._consuming = True
         if self.outbox is not None:
             self._background.append(asyncio.create_task(self.outbox.run_relay(self._stop)))
         await self.on_started()
+
+    async def consuming(self) -> bool:
+        """A /health check: true once every queue is declared, bound and consumed. Until
+        then an event published for this service has no queue to land in, so the service
+        must not be reported ready (a test or an orchestrator would send it work)."""
+        return self._consuming and self.broker.is_connected()
 
     async def on_started(self) -> None:
         """Hook for a service's own background work."""

@@ -46,6 +46,7 @@ class ConversationService(ConsumingService):
             outbox=relay,
             consumers=build_consumers(settings, inbound),
         )
+        health.add("consumers", self.consuming)
 
     async def start(self) -> None:
         async with self.sessions() as session, session.begin():

@@ -70,6 +70,7 @@ class NotifierService(ConsumingService):
             outbox=relay,
             consumers=build_consumers(settings, self.handler),
         )
+        health.add("consumers", self.consuming)
 
     async def stop(self) -> None:
         await super().stop()

@@ -59,6 +59,7 @@ class PaymentsService(ConsumingService):
             outbox=relay,
             consumers=build_consumers(settings, self.handler),
         )
+        health.add("consumers", self.consuming)
 
     async def start(self) -> None:
         async with self.sessions() as session, session.begin():
