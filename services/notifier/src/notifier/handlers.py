@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from shared.events import (
     OutboundMessageRequested,
 )
 from shared.messaging import PermanentFailure
+from shared.messaging.dispatch import is_outage
 from shared.messaging.inbox import claim
 from shared.messaging.outbox import Outbox
 
@@ -358,13 +360,32 @@ class NotifierHandler:
         metrics.SEND_SUCCESS_RATIO.labels(channel).set(counts[0] / (counts[0] + counts[1]))
 
     async def _record_accepted(self, row_id: uuid.UUID, accepted: Accepted) -> None:
-        async with self.sessions() as session, session.begin():
-            row = await session.get(OutboundMessage, row_id, with_for_update=True)
-            assert row is not None
-            row.provider_message_id = accepted.provider_message_id
-            row.status = delivery.advance(delivery.SUBMITTING, accepted.status)
-            row.error_code = row.error_message = None
-            row.sent_at = row.updated_at = self.clock()
+        # The provider has the message now. Until that is recorded the row says
+        # "submitting", and the message's number waits for the lease to run out and the
+        # provider to be asked: so a database that is away is waited for here, for up to
+        # half the lease, before the handling gives up.
+        give_up = time.monotonic() + self.lease.total_seconds() / 2
+        pause = self.lease_poll_seconds
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    row = await session.get(OutboundMessage, row_id, with_for_update=True)
+                    assert row is not None
+                    row.provider_message_id = accepted.provider_message_id
+                    row.status = delivery.advance(delivery.SUBMITTING, accepted.status)
+                    row.error_code = row.error_message = None
+                    row.sent_at = row.updated_at = self.clock()
+                break
+            except Exception as exc:
+                if not is_outage(exc) or time.monotonic() + pause > give_up:
+                    raise
+                metrics.RECORD_RETRIES.inc()
+                log.warning(
+                    "message.sent_not_yet_recorded",
+                    extra={"message_id": str(row_id), "error_type": type(exc).__name__},
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
         # A fast provider may have reported statuses before this commit.
         await self._apply_history(accepted.provider_message_id)
 

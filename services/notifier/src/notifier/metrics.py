@@ -55,3 +55,7 @@ MEDIA_FETCHES = Counter(
     "Inbound media fetches by channel and outcome (stored or the rejection).",
     ["channel", "outcome"],
 )
+RECORD_RETRIES = Counter(
+    "tutordesk_notifier_record_retries_total",
+    "Waits for the database to record a send the provider had accepted already.",
+)
