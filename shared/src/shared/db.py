@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,8 +35,22 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+# pool_pre_ping would cost a round trip, and a transaction of the server's, on every
+# checkout: as many as all the work itself. A connection back in the pool for less than
+# this is taken to be alive; a restart of the server takes longer, so connections it
+# closed are still found out here. One that dies while in use or within this time fails
+# its statement as a disconnect, which invalidates the whole pool; handlers wait that out
+# as an outage and try again on new connections.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def create_engine(
-    url: str, *, schema: str, pool_size: int = 5, max_overflow: int = 5
+    url: str,
+    *,
+    schema: str,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
 ) -> AsyncEngine:
     """An engine whose tables live in ``schema``; on SQLite the file is the schema."""
     url = async_url(url)
@@ -43,13 +58,40 @@ def create_engine(
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine.execution_options(schema_translate_map={schema: None})
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # The most recently used connection first: a quiet service keeps reusing one warm
+        # connection, so it is rarely idle long enough to need a ping (below).
+        pool_use_lifo=True,
         pool_recycle=1800,
     )
+    _ping_after_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            # The pool replaces this connection, and every older one, then retries.
+            raise exc.InvalidatePoolError("connection found closed after being idle")
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
