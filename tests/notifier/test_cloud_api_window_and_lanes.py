@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -25,6 +25,7 @@ from shared.events import (
     DeliveryStatusReceived,
     Envelope,
     Event,
+    InboundMessageReceived,
     MediaRef,
     MessagePriority,
     NotificationKind,
@@ -242,6 +243,35 @@ async def test_outside_the_window_a_reply_is_held_and_reported_then_an_operator_
     assert resent.status_code == 200
     assert resent.json()["status"] == "accepted"
     assert [m["text"]["body"] for m in fake.sent_to(to)] == ["A reply nobody asked for lately"]
+
+
+def wrote_long_ago(number: str) -> Envelope[Event]:
+    """An inbound message written 30 hours ago, delivered only now."""
+    event = InboundMessageReceived(
+        channel=Channel.CLOUD_API,
+        provider_message_id=f"in-{uuid.uuid4().hex}",
+        from_number=number,
+        to_number="+15550001111",
+        text="hi",
+        received_at=datetime.now(UTC) - timedelta(hours=30),
+    )
+    return Envelope.wrap(event, key=number)
+
+
+async def test_a_message_written_long_ago_and_delivered_late_neither_opens_nor_closes_the_window(
+    service: NotifierService, broker: InMemoryBroker, cloud_api: tuple[FakeCloudApi, str]
+) -> None:
+    fake, _ = cloud_api
+    wrote_lately, wrote_only_long_ago = phone(), phone()
+    await handled(broker, user_wrote(wrote_lately, "cloud_api"), wrote_long_ago(wrote_lately))
+    await handled(broker, wrote_long_ago(wrote_only_long_ago))
+    await handled(
+        broker, request(wrote_lately, "Still in the window"), request(wrote_only_long_ago, "Late")
+    )
+    assert [m["text"]["body"] for m in fake.sent_to(wrote_lately)] == ["Still in the window"]
+    assert fake.sent_to(wrote_only_long_ago) == []
+    [held] = await rows(service, wrote_only_long_ago)
+    assert held.status == "held"
 
 
 async def test_an_opted_out_number_is_sent_nothing_until_it_opts_back_in(

@@ -9,12 +9,12 @@ import enum
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import case, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -153,8 +153,13 @@ class NotifierHandler:
         lane = BULK if request.priority is MessagePriority.BULK else REPLY
         for index, part in enumerate(decided.parts):
             row_id = part_id(request.message_id, index)
-            await self._record(request, row_id, index, part, template=decided.template)
-            turn, payload = await self._take_turn(row_id)
+            if await self._record(
+                request, row_id, index, part, delivery.SUBMITTING, template=decided.template
+            ):
+                # A row this handling inserted is ours to send: recorded as being sent.
+                turn, payload = _Turn.SEND, dict(part.payload)
+            else:
+                turn, payload = await self._take_turn(row_id)
             if turn is _Turn.DONE:
                 continue
             if turn is _Turn.REFUSED:
@@ -190,11 +195,12 @@ class NotifierHandler:
         status: str = delivery.PENDING,
         reason: str | None = None,
         template: str | None = None,
-    ) -> None:
-        """Commit the row before anything is sent; a duplicate request finds it there."""
+    ) -> bool:
+        """Commit the row before anything is sent; a duplicate request finds it there.
+        True when this call inserted it, as ``status`` (submitting: as one attempt)."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            await session.execute(
+            inserted = await session.execute(
                 _insert(session)(OutboundMessage)
                 .values(
                     id=row_id,
@@ -210,14 +216,16 @@ class NotifierHandler:
                     template=template,
                     status=status,
                     error_code=reason,
-                    attempts=0,
+                    attempts=1 if status == delivery.SUBMITTING else 0,
                     in_reply_to=request.in_reply_to,
                     created_at=now,
                     updated_at=now,
                 )
                 # Two replicas may get the same request at once; one insert is enough.
                 .on_conflict_do_nothing(index_elements=[OutboundMessage.id])
+                .returning(OutboundMessage.id)
             )
+            return inserted.first() is not None
 
     async def _take_turn(self, row_id: uuid.UUID) -> tuple[_Turn, dict[str, Any]]:
         """Mark the row as being sent by us, unless it is sent, refused, or being sent.
@@ -368,13 +376,22 @@ class NotifierHandler:
         pause = self.lease_poll_seconds
         while True:
             try:
+                now = self.clock()
                 async with self.sessions() as session, session.begin():
-                    row = await session.get(OutboundMessage, row_id, with_for_update=True)
-                    assert row is not None
-                    row.provider_message_id = accepted.provider_message_id
-                    row.status = delivery.advance(delivery.SUBMITTING, accepted.status)
-                    row.error_code = row.error_message = None
-                    row.sent_at = row.updated_at = self.clock()
+                    result = await session.execute(
+                        update(OutboundMessage)
+                        .where(OutboundMessage.id == row_id)
+                        .values(
+                            provider_message_id=accepted.provider_message_id,
+                            status=delivery.advance(delivery.SUBMITTING, accepted.status),
+                            error_code=None,
+                            error_message=None,
+                            sent_at=now,
+                            updated_at=now,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    assert result.rowcount == 1, "recorded before"  # type: ignore[attr-defined]
                 break
             except Exception as exc:
                 if not is_outage(exc) or time.monotonic() + pause > give_up:
@@ -404,49 +421,83 @@ class NotifierHandler:
 
     async def record_status(self, report: DeliveryStatusReceived) -> None:
         metrics.DELIVERY_STATUSES.labels(report.channel.value, report.status).inc()
+        provider_message_id = report.provider_message_id
         async with self.sessions() as session, session.begin():
-            session.add(
-                DeliveryStatus(
-                    provider_message_id=report.provider_message_id,
+            # The message locked first: found, its history row and the status it leads to
+            # commit together, and anyone else applying the history waits for this lock.
+            row = await self._locked_by_provider_id(session, provider_message_id)
+            await session.execute(
+                insert(DeliveryStatus).values(
+                    provider_message_id=provider_message_id,
                     status=report.status,
                     error_code=report.error_code,
                     error_message=report.error_message,
                     received_at=self.clock(),
                 )
             )
-        await self._apply_history(report.provider_message_id)
+            if row is not None:
+                # Older history rows were applied by whoever committed them, or will be.
+                await self._advance(session, row, [report])
+                return
+        # Not known as sent when we looked: its sender applies this row once it records
+        # the id, unless that commit came meanwhile; then this look finds it.
+        await self._apply_history(provider_message_id)
 
     async def _apply_history(self, provider_message_id: str) -> None:
         """Bring the message up to the best status in its history.
 
-        Both the sender (after committing the id) and every status (after committing the
-        history row) call this in a transaction of its own, so whichever commits second
-        sees the other's row: a status that raced the send is never lost.
+        Both the sender (after committing the id) and a status that did not find the
+        message sent (after committing the history row) call this in a transaction of its
+        own, so whichever commits second sees the other's row: a status that raced the
+        send is never lost.
         """
         async with self.sessions() as session, session.begin():
-            row = await session.scalar(
-                select(OutboundMessage)
-                .where(OutboundMessage.provider_message_id == provider_message_id)
-                .with_for_update()
-            )
-            if row is None:
-                return  # kept in the history; applied when the send is recorded
             history = (
-                await session.scalars(
-                    select(DeliveryStatus)
+                await session.execute(
+                    select(
+                        DeliveryStatus.status,
+                        DeliveryStatus.error_code,
+                        DeliveryStatus.error_message,
+                    )
                     .where(DeliveryStatus.provider_message_id == provider_message_id)
                     .order_by(DeliveryStatus.id)
                 )
             ).all()
-            status = delivery.best((h.status for h in history), start=row.status)
-            if status == row.status:
-                return
-            row.status, row.updated_at = status, self.clock()
-            if status in ("delivered", "read") or status in delivery.FAILURES:
-                metrics.FINAL_STATUSES.labels(row.channel, status).inc()
-            if status in delivery.FAILURES:
-                reason = next(h for h in reversed(history) if h.status == status)
-                row.error_code, row.error_message = reason.error_code, reason.error_message
+            if not history:
+                return  # nothing reported yet; each status applies itself when it comes
+            row = await self._locked_by_provider_id(session, provider_message_id)
+            if row is None:
+                return  # kept in the history; applied when the send is recorded
+            await self._advance(session, row, history)
+
+    @staticmethod
+    async def _locked_by_provider_id(session: AsyncSession, provider_message_id: str) -> Any:
+        return (
+            await session.execute(
+                select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.channel)
+                .where(OutboundMessage.provider_message_id == provider_message_id)
+                .with_for_update()
+            )
+        ).first()
+
+    async def _advance(self, session: AsyncSession, row: Any, history: Sequence[Any]) -> None:
+        """Move the locked ``row`` (id, status, channel) to the best of its status and
+        ``history`` (each with status, error_code, error_message, oldest first)."""
+        status = delivery.best((h.status for h in history), start=row.status)
+        if status == row.status:
+            return
+        values: dict[str, Any] = {"status": status, "updated_at": self.clock()}
+        if status in ("delivered", "read") or status in delivery.FAILURES:
+            metrics.FINAL_STATUSES.labels(row.channel, status).inc()
+        if status in delivery.FAILURES:
+            reason = next(h for h in reversed(history) if h.status == status)
+            values.update(error_code=reason.error_code, error_message=reason.error_message)
+        await session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == row.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     # --- contacts: the 24-hour window and opting out ---------------------------------
 
@@ -470,10 +521,32 @@ class NotifierHandler:
         now = self.clock()
         written = min(message.received_at, now)
         async with self.sessions() as session, session.begin():
-            contact = await self._locked_contact(session, message.from_number)
-            if contact.last_inbound_at is None or _aware(contact.last_inbound_at) < written:
-                contact.last_inbound_at = written
-            contact.updated_at = now
+            upsert = _insert(session)(Contact).values(
+                phone_number=message.from_number,
+                last_inbound_at=written,
+                opted_out=False,
+                updated_at=now,
+            )
+            later = upsert.excluded.last_inbound_at
+            # One statement: the window only ever moves later.
+            await session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[Contact.phone_number],
+                    set_={
+                        "last_inbound_at": case(
+                            (
+                                or_(
+                                    Contact.last_inbound_at.is_(None),
+                                    Contact.last_inbound_at < later,
+                                ),
+                                later,
+                            ),
+                            else_=Contact.last_inbound_at,
+                        ),
+                        "updated_at": upsert.excluded.updated_at,
+                    },
+                )
+            )
         marker = self.wiring.read_marker
         if marker is not None and message.channel is Channel.CLOUD_API:
             await marker.mark_read(message.provider_message_id)
