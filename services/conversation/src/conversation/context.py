@@ -36,11 +36,13 @@ def aware(moment: datetime) -> datetime:
 
 
 async def role_of(session: AsyncSession, phone: str) -> str:
-    if await session.scalar(
-        select(Tutor.id).where(Tutor.phone_number == phone, Tutor.active.is_(True))
-    ):
+    # Both asked in one statement: this runs on every turn.
+    tutor = select(Tutor.id).where(Tutor.phone_number == phone, Tutor.active.is_(True))
+    agent = select(Agent.id).where(Agent.phone_number == phone)
+    is_tutor, is_agent = (await session.execute(select(tutor.exists(), agent.exists()))).one()
+    if is_tutor:
         return "tutor"
-    if await session.scalar(select(Agent.id).where(Agent.phone_number == phone)):
+    if is_agent:
         return "agent"
     return "student"
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversation import context, copy, desk_settings, engine, flood, metrics, reactions
@@ -26,6 +26,7 @@ from conversation.models import (
 from conversation.outgoing import Outgoing, derived_id
 from conversation.settings import ConversationSettings
 from shared import metrics as shared_metrics
+from shared.db import upsert_insert
 from shared.events import (
     Channel,
     Envelope,
@@ -319,17 +320,24 @@ class InboundHandler:
     async def _touch_lead(
         self, session: AsyncSession, message: InboundMessageReceived, now: datetime
     ) -> None:
-        lead = await session.get(Lead, message.from_number)
-        if lead is None:
-            lead = Lead(
-                phone_number=message.from_number,
-                first_contact_at=now,
-                message_count=0,
+        # One upsert rather than a read and a write: this runs on every student's turn.
+        upsert = upsert_insert(session)(Lead).values(
+            phone_number=message.from_number,
+            profile_name=message.profile_name or None,
+            first_contact_at=now,
+            last_contact_at=now,
+            message_count=1,
+        )
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[Lead.phone_number],
+                set_={
+                    "profile_name": func.coalesce(upsert.excluded.profile_name, Lead.profile_name),
+                    "last_contact_at": upsert.excluded.last_contact_at,
+                    "message_count": func.coalesce(Lead.message_count, 0) + 1,
+                },
             )
-            session.add(lead)
-        lead.profile_name = message.profile_name or lead.profile_name
-        lead.last_contact_at = now
-        lead.message_count = (lead.message_count or 0) + 1
+        )
 
     @staticmethod
     def _count(current: engine.Conversation, turn: engine.Turn) -> None:
