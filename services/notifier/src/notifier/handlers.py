@@ -26,6 +26,7 @@ from notifier.outbound_plan import Part, plan
 from notifier.pacing import BULK, REPLY, SendPacer
 from notifier.settings import TemplateConfig
 from notifier.twilio_sender import Accepted, PermanentSendError, TransientSendError
+from shared.db import single_statement
 from shared.events import (
     Channel,
     ContactPreferenceChanged,
@@ -199,7 +200,7 @@ class NotifierHandler:
         """Commit the row before anything is sent; a duplicate request finds it there.
         True when this call inserted it, as ``status`` (submitting: as one attempt)."""
         now = self.clock()
-        async with self.sessions() as session, session.begin():
+        async with single_statement(self.sessions) as session:
             inserted = await session.execute(
                 _insert(session)(OutboundMessage)
                 .values(
@@ -377,7 +378,7 @@ class NotifierHandler:
         while True:
             try:
                 now = self.clock()
-                async with self.sessions() as session, session.begin():
+                async with single_statement(self.sessions) as session:
                     result = await session.execute(
                         update(OutboundMessage)
                         .where(OutboundMessage.id == row_id)
@@ -447,11 +448,11 @@ class NotifierHandler:
         """Bring the message up to the best status in its history.
 
         Both the sender (after committing the id) and a status that did not find the
-        message sent (after committing the history row) call this in a transaction of its
-        own, so whichever commits second sees the other's row: a status that raced the
-        send is never lost.
+        message sent (after committing the history row) call this, reading only after
+        their own commit, so whichever commits second sees the other's row: a status that
+        raced the send is never lost.
         """
-        async with self.sessions() as session, session.begin():
+        async with single_statement(self.sessions) as session:
             history = (
                 await session.execute(
                     select(
@@ -463,8 +464,11 @@ class NotifierHandler:
                     .order_by(DeliveryStatus.id)
                 )
             ).all()
-            if not history:
-                return  # nothing reported yet; each status applies itself when it comes
+        if not history:
+            return  # nothing reported yet; each status applies itself when it comes
+        # A status committed after this read looks for the message after its commit, finds
+        # it sent and applies itself; with the row locked, the history read is enough.
+        async with self.sessions() as session, session.begin():
             row = await self._locked_by_provider_id(session, provider_message_id)
             if row is None:
                 return  # kept in the history; applied when the send is recorded
@@ -502,7 +506,7 @@ class NotifierHandler:
     # --- contacts: the 24-hour window and opting out ---------------------------------
 
     async def _contact(self, number: str) -> Contact | None:
-        async with self.sessions() as session:
+        async with single_statement(self.sessions) as session:
             return await session.get(Contact, number)
 
     async def _locked_contact(self, session: AsyncSession, number: str) -> Contact:
@@ -520,7 +524,7 @@ class NotifierHandler:
         now); on the Cloud API their message is marked read."""
         now = self.clock()
         written = min(message.received_at, now)
-        async with self.sessions() as session, session.begin():
+        async with single_statement(self.sessions) as session:
             upsert = _insert(session)(Contact).values(
                 phone_number=message.from_number,
                 last_inbound_at=written,
