@@ -9,7 +9,7 @@ import enum
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -44,6 +44,16 @@ from shared.messaging.inbox import claim
 from shared.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+
+# A message's status ranked in SQL as delivery.rank ranks it.
+_STATUS_RANK = case(
+    {state: delivery.rank(state) for state in delivery.STATES},
+    value=OutboundMessage.status,
+    else_=-1,
+)
+# Statuses counted as a message's outcome.
+FINAL = frozenset({"delivered", "read", *delivery.FAILURES})
 
 
 def part_id(message_id: uuid.UUID, part: int) -> uuid.UUID:
@@ -422,35 +432,45 @@ class NotifierHandler:
 
     async def record_status(self, report: DeliveryStatusReceived) -> None:
         metrics.DELIVERY_STATUSES.labels(report.channel.value, report.status).inc()
-        provider_message_id = report.provider_message_id
-        async with self.sessions() as session, session.begin():
-            # The message locked first: found, its history row and the status it leads to
-            # commit together, and anyone else applying the history waits for this lock.
-            row = await self._locked_by_provider_id(session, provider_message_id)
+        async with single_statement(self.sessions) as session:
             await session.execute(
                 insert(DeliveryStatus).values(
-                    provider_message_id=provider_message_id,
+                    provider_message_id=report.provider_message_id,
                     status=report.status,
                     error_code=report.error_code,
                     error_message=report.error_message,
                     received_at=self.clock(),
                 )
             )
-            if row is not None:
-                # Older history rows were applied by whoever committed them, or will be.
-                await self._advance(session, row, [report])
-                return
-        # Not known as sent when we looked: its sender applies this row once it records
-        # the id, unless that commit came meanwhile; then this look finds it.
-        await self._apply_history(provider_message_id)
+        # Only after the history row's commit: a message whose id is not yet recorded is
+        # brought up to date by its sender, which reads the history after recording it.
+        # The comparison is the database's, on the row as it is when locked, so two
+        # statuses of one message at once cannot undo each other.
+        values: dict[str, Any] = {"status": report.status, "updated_at": self.clock()}
+        if report.status in delivery.FAILURES:
+            values.update(error_code=report.error_code, error_message=report.error_message)
+        async with single_statement(self.sessions) as session:
+            channel = (
+                await session.execute(
+                    update(OutboundMessage)
+                    .where(
+                        OutboundMessage.provider_message_id == report.provider_message_id,
+                        delivery.rank(report.status) > _STATUS_RANK,
+                    )
+                    .values(**values)
+                    .returning(OutboundMessage.channel)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalar()
+        if channel is not None and report.status in FINAL:
+            metrics.FINAL_STATUSES.labels(channel, report.status).inc()
 
     async def _apply_history(self, provider_message_id: str) -> None:
-        """Bring the message up to the best status in its history.
+        """Bring a message whose provider id was just committed up to the best status in
+        its history: statuses that came first found no message to update.
 
-        Both the sender (after committing the id) and a status that did not find the
-        message sent (after committing the history row) call this, reading only after
-        their own commit, so whichever commits second sees the other's row: a status that
-        raced the send is never lost.
+        Read only after that commit, so a status this misses was committed later, and its
+        own update, made after its commit, finds the message.
         """
         async with single_statement(self.sessions) as session:
             history = (
@@ -465,43 +485,32 @@ class NotifierHandler:
                 )
             ).all()
         if not history:
-            return  # nothing reported yet; each status applies itself when it comes
-        # A status committed after this read looks for the message after its commit, finds
-        # it sent and applies itself; with the row locked, the history read is enough.
-        async with self.sessions() as session, session.begin():
-            row = await self._locked_by_provider_id(session, provider_message_id)
-            if row is None:
-                return  # kept in the history; applied when the send is recorded
-            await self._advance(session, row, history)
-
-    @staticmethod
-    async def _locked_by_provider_id(session: AsyncSession, provider_message_id: str) -> Any:
-        return (
-            await session.execute(
-                select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.channel)
-                .where(OutboundMessage.provider_message_id == provider_message_id)
-                .with_for_update()
-            )
-        ).first()
-
-    async def _advance(self, session: AsyncSession, row: Any, history: Sequence[Any]) -> None:
-        """Move the locked ``row`` (id, status, channel) to the best of its status and
-        ``history`` (each with status, error_code, error_message, oldest first)."""
-        status = delivery.best((h.status for h in history), start=row.status)
-        if status == row.status:
             return
-        values: dict[str, Any] = {"status": status, "updated_at": self.clock()}
-        if status in ("delivered", "read") or status in delivery.FAILURES:
-            metrics.FINAL_STATUSES.labels(row.channel, status).inc()
-        if status in delivery.FAILURES:
-            reason = next(h for h in reversed(history) if h.status == status)
-            values.update(error_code=reason.error_code, error_message=reason.error_message)
-        await session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id == row.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        async with self.sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.channel)
+                    .where(OutboundMessage.provider_message_id == provider_message_id)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                return
+            status = delivery.best((h.status for h in history), start=row.status)
+            if status == row.status:
+                return
+            values: dict[str, Any] = {"status": status, "updated_at": self.clock()}
+            if status in FINAL:
+                metrics.FINAL_STATUSES.labels(row.channel, status).inc()
+            if status in delivery.FAILURES:
+                reason = next(h for h in reversed(history) if h.status == status)
+                values.update(error_code=reason.error_code, error_message=reason.error_message)
+            await session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == row.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
 
     # --- contacts: the 24-hour window and opting out ---------------------------------
 
