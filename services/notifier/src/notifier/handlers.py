@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import bindparam, case, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,14 +46,28 @@ from shared.messaging.outbox import Outbox
 log = logging.getLogger(__name__)
 
 
-# A message's status ranked in SQL as delivery.rank ranks it.
-_STATUS_RANK = case(
-    {state: delivery.rank(state) for state in delivery.STATES},
-    value=OutboundMessage.status,
-    else_=-1,
-)
 # Statuses counted as a message's outcome.
 FINAL = frozenset({"delivered", "read", *delivery.FAILURES})
+
+# The status path's statements, built once: three statuses come for every message sent,
+# and building a statement and its cache key costs as much as running it.
+_messages = OutboundMessage.__table__
+_ADD_STATUS = insert(DeliveryStatus.__table__)
+# The status (and its updated_at, and for a failure its error) where it ranks higher, in
+# SQL as delivery.rank ranks it; the message's channel where it did.
+_ADVANCE = (
+    update(_messages)
+    .where(
+        _messages.c.provider_message_id == bindparam("reported_for"),
+        case(
+            {state: delivery.rank(state) for state in delivery.STATES},
+            value=_messages.c.status,
+            else_=-1,
+        )
+        < bindparam("reported_rank"),
+    )
+    .returning(_messages.c.channel)
+)
 
 
 def part_id(message_id: uuid.UUID, part: int) -> uuid.UUID:
@@ -434,34 +448,29 @@ class NotifierHandler:
         metrics.DELIVERY_STATUSES.labels(report.channel.value, report.status).inc()
         async with single_statement(self.sessions) as session:
             await session.execute(
-                insert(DeliveryStatus).values(
-                    provider_message_id=report.provider_message_id,
-                    status=report.status,
-                    error_code=report.error_code,
-                    error_message=report.error_message,
-                    received_at=self.clock(),
-                )
+                _ADD_STATUS,
+                {
+                    "provider_message_id": report.provider_message_id,
+                    "status": report.status,
+                    "error_code": report.error_code,
+                    "error_message": report.error_message,
+                    "received_at": self.clock(),
+                },
             )
         # Only after the history row's commit: a message whose id is not yet recorded is
         # brought up to date by its sender, which reads the history after recording it.
         # The comparison is the database's, on the row as it is when locked, so two
         # statuses of one message at once cannot undo each other.
-        values: dict[str, Any] = {"status": report.status, "updated_at": self.clock()}
+        values: dict[str, Any] = {
+            "reported_for": report.provider_message_id,
+            "reported_rank": delivery.rank(report.status),
+            "status": report.status,
+            "updated_at": self.clock(),
+        }
         if report.status in delivery.FAILURES:
             values.update(error_code=report.error_code, error_message=report.error_message)
         async with single_statement(self.sessions) as session:
-            channel = (
-                await session.execute(
-                    update(OutboundMessage)
-                    .where(
-                        OutboundMessage.provider_message_id == report.provider_message_id,
-                        delivery.rank(report.status) > _STATUS_RANK,
-                    )
-                    .values(**values)
-                    .returning(OutboundMessage.channel)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalar()
+            channel = (await session.execute(_ADVANCE, values)).scalar()
         if channel is not None and report.status in FINAL:
             metrics.FINAL_STATUSES.labels(channel, report.status).inc()
 
