@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -92,3 +93,26 @@ async def fails_once_then_works(engine: AsyncEngine, database_url: str) -> None:
         await backend_pid(engine)
     assert failure.value.connection_invalidated
     assert await backend_pid(engine) != first
+
+
+def counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_a_single_statement_runs_as_its_own_transaction_and_is_counted(
+    engine: AsyncEngine,
+) -> None:
+    sessions = db.session_factory(engine)
+    labels = {"schema": "public"}
+    commits = counted("tutordesk_db_transactions_total", outcome="commit", **labels)
+    statements = counted("tutordesk_db_statements_total", **labels)
+    # now() is when the transaction began: the statement's own start only when no BEGIN
+    # went before it.
+    alone = text("SELECT now() = statement_timestamp()")
+    async with db.single_statement(sessions) as session:
+        assert (await session.execute(alone)).scalar_one() is True
+    async with sessions() as session, session.begin():
+        assert (await session.execute(alone)).scalar_one() is False
+        await session.execute(text("SELECT 1"))
+    assert counted("tutordesk_db_transactions_total", outcome="commit", **labels) == commits + 2
+    assert counted("tutordesk_db_statements_total", **labels) == statements + 3

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
@@ -32,6 +33,12 @@ STEP_SECONDS = 6.0
 OURS = ("gateway", "conversation", "payments", "notifier")
 ALL = (".*", ".*", ".*")
 HOPS = 2  # broker hops from webhook to provider call: inbound queue, outbound queue
+# What one message costs besides CPU, summed over our services' /metrics.
+COUNTED = {
+    "tutordesk_db_transactions_total": "database transactions",
+    "tutordesk_db_statements_total": "statements",
+    "tutordesk_events_published_total": "broker publishes",
+}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -137,6 +144,17 @@ def our_pids(stack: Stack) -> dict[str, int]:
         for name, process in stack.processes.items()
         if process.popen is not None and name in OURS
     }
+
+
+def counted(stack: Stack) -> dict[str, float]:
+    totals = dict.fromkeys(COUNTED, 0.0)
+    for name in OURS:
+        page = httpx.get(stack.urls[name] + "/metrics", timeout=10).text
+        for family in text_string_to_metric_families(page):
+            for sample in family.samples:
+                if sample.name in totals:
+                    totals[sample.name] += sample.value
+    return totals
 
 
 async def replies_at(stack: Stack) -> dict[str, datetime]:
@@ -251,6 +269,7 @@ async def run() -> None:
         try:
             pids = our_pids(stack)
             cpu_before = {n: cpu_seconds(p) for n, p in pids.items()}
+            counts_before = counted(stack)
             results: list[dict[str, float]] = []
             first = 0
             for rate in RATES:
@@ -262,6 +281,7 @@ async def run() -> None:
                     break
             messages = sum(r["messages"] for r in results)
             cpu = sum(cpu_seconds(p) - cpu_before[n] for n, p in pids.items())
+            counts = {k: v - counts_before[k] for k, v in counted(stack).items()}
             gateway_rate, gateway_lat = await gateway_max(stack)
             memory = {n: peak_mib(p) for n, p in pids.items()}
         finally:
@@ -300,6 +320,10 @@ async def run() -> None:
     half_p99 = at_half["e2e_p99"]
     print(f"  p99 at {at_half['rate']:.0f}/s (half the max): {half_p99:.0f} ms (target < 150)")
     print(f"CPU per message across our processes: {cpu / max(messages, 1) * 1000:.1f} ms")
+    print(
+        "per message, across our processes: "
+        + ", ".join(f"{counts[k] / max(messages, 1):.1f} {what}" for k, what in COUNTED.items())
+    )
     print("peak memory: " + ", ".join(f"{n} {m:.0f} MiB" for n, m in memory.items()))
 
 

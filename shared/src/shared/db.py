@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from shared import metrics
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -60,6 +62,7 @@ def create_engine(
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
+        _count_work(engine, schema)
         return engine.execution_options(schema_translate_map={schema: None})
     engine = create_async_engine(
         url,
@@ -71,7 +74,18 @@ def create_engine(
         pool_recycle=1800,
     )
     _ping_after_idle(engine, ping_after_idle)
+    _count_work(engine, schema)
     return engine
+
+
+def _count_work(engine: AsyncEngine, schema: str) -> None:
+    """Transactions and statements, for /metrics: round trips are what a message costs."""
+    commits = metrics.DB_TRANSACTIONS.labels(schema, "commit")
+    rollbacks = metrics.DB_TRANSACTIONS.labels(schema, "rollback")
+    statements = metrics.DB_STATEMENTS.labels(schema)
+    event.listen(engine.sync_engine, "commit", lambda _connection: commits.inc())
+    event.listen(engine.sync_engine, "rollback", lambda _connection: rollbacks.inc())
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: statements.inc())
 
 
 def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:

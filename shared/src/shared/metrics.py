@@ -37,6 +37,15 @@ PUBLISH_SECONDS = Histogram(
 PUBLISH_FAILURES = Counter(
     "tutordesk_publish_failures_total", "Publishes the broker did not confirm.", ["service"]
 )
+DB_TRANSACTIONS = Counter(
+    "tutordesk_db_transactions_total",
+    "Database transactions ended, by outcome (commit, rollback); a statement run on its own "
+    "counts as one.",
+    ["schema", "outcome"],
+)
+DB_STATEMENTS = Counter(
+    "tutordesk_db_statements_total", "Statements sent to the database.", ["schema"]
+)
 OUTBOX_BACKLOG = Gauge("tutordesk_outbox_backlog", "Outbox rows not yet published.", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "tutordesk_outbox_oldest_age_seconds",
