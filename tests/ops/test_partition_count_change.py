@@ -1,7 +1,7 @@
 """Changing BROKER_PARTITIONS, carried out on RabbitMQ as deploy/RUNBOOK.md says.
 
-Replicas with different partition counts report it (the metric behind the
-TutordeskPartitionCountMismatch alert), and the bindings the other count left on the
+A replica started beside live replicas with another partition count refuses to start
+before it binds anything, because the bindings the other count left on the
 `<queue>.partitions` exchange send some numbers' messages to two partitions, even after
 every replica agrees again. Deleting the old partition queues and the exchange before
 starting with the new count leaves each message in exactly the one partition its slot
@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY
 from shared.events import Envelope, Event, OutboundMessageRequested
 from shared.messaging import QueueSpec
 from shared.messaging import partitions as layout
+from shared.messaging.partitioned import PartitionCountMismatchError
 from shared.messaging.rabbitmq import RabbitBroker
 from tests.ops.conftest import queue_depths
 
@@ -51,7 +52,11 @@ async def replica(url: str, partitions: int, service: str) -> RabbitBroker:
     """A replica that declares its partitions and their routing and listens for its peers."""
     broker = RabbitBroker(url, service=service, rebalance_seconds=0.2)
     await broker.connect(attempts=3)
-    await broker.consume(spec(partitions), never_called)
+    try:
+        await broker.consume(spec(partitions), never_called)
+    except BaseException:
+        await broker.close()
+        raise
     return broker
 
 
@@ -124,19 +129,19 @@ def mismatch(service: str) -> float | None:
     )
 
 
-async def test_replicas_with_different_partition_counts_report_it(own_rabbitmq_url: str) -> None:
+async def test_a_replica_with_another_partition_count_refuses_to_start_and_binds_nothing(
+    own_rabbitmq_url: str,
+) -> None:
     service = f"notifier-{uuid.uuid4().hex[:6]}"
-    assert mismatch(service) is None
+    exchange = layout.exchange_name(QUEUE)
     eight = await replica(own_rabbitmq_url, 8, service)
-    four = await replica(own_rabbitmq_url, 4, service)
     try:
-        for _ in range(50):
-            if mismatch(service) == 1:
-                break
-            await asyncio.sleep(0.1)
-        assert mismatch(service) == 1
+        with pytest.raises(PartitionCountMismatchError, match="BROKER_PARTITIONS"):
+            await replica(own_rabbitmq_url, 4, service)
+        # Only the running count's bindings: one per slot.
+        assert bindings_from(own_rabbitmq_url, exchange) == layout.SLOTS
+        assert mismatch(service) == 0  # the odd one said it was leaving
     finally:
-        await four.close()
         await eight.close()
 
 
