@@ -41,12 +41,13 @@ def serve_in_thread(build: Any) -> Iterator[str]:
     def run() -> None:
         async def main() -> None:
             service = build()
-            await service.broker.connect()  # in memory: /health reports it up
+            # Started as it runs (in-memory broker), so /health reports every check up.
+            await service.start()
             holder["server"] = server = uvicorn.Server(
                 uvicorn.Config(service.app, log_config=None, lifespan="off")
             )
             await server.serve(sockets=[sock])
-            await service.engine.dispose()
+            await service.stop()
 
         asyncio.run(main())
 
