@@ -13,7 +13,13 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from notifier import metrics
 from notifier.settings import NotifierSettings
-from notifier.twilio_sender import Accepted, PermanentSendError, TransientSendError
+from notifier.twilio_sender import (
+    NOT_SENT_ERRORS,
+    Accepted,
+    PermanentSendError,
+    TransientSendError,
+    network_failure,
+)
 from shared.events import Channel
 
 log = logging.getLogger(__name__)
@@ -45,7 +51,7 @@ def _is_transient(error: BaseException) -> bool:
     if isinstance(error, _ProviderError):
         code = int(error.code) if error.code.isdigit() else None
         return error.status == 429 or error.status >= 500 or code in TRANSIENT_CODES
-    return isinstance(error, httpx.TransportError)
+    return isinstance(error, NOT_SENT_ERRORS)
 
 
 def _error(response: httpx.Response) -> _ProviderError:
@@ -123,7 +129,7 @@ class CloudApiSender:
                 raise TransientSendError(error.code, str(error)) from error
             raise PermanentSendError(error.code, str(error)) from error
         except httpx.TransportError as error:
-            raise TransientSendError("network", type(error).__name__) from error
+            raise network_failure(error) from error
         finally:
             metrics.SEND_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         try:

@@ -25,7 +25,12 @@ from notifier.outbound_media import OutboundMedia
 from notifier.outbound_plan import Part, plan
 from notifier.pacing import BULK, REPLY, SendPacer
 from notifier.settings import TemplateConfig
-from notifier.twilio_sender import Accepted, PermanentSendError, TransientSendError
+from notifier.twilio_sender import (
+    Accepted,
+    PermanentSendError,
+    TransientSendError,
+    UnconfirmedSendError,
+)
 from shared.db import single_statement
 from shared.events import (
     Channel,
@@ -361,6 +366,15 @@ class NotifierHandler:
             self._count(label, sent=False)
             log.error("message.refused", extra={"message_id": str(row_id), "code": error.code})
             return False
+        except UnconfirmedSendError as error:
+            # The provider may have it: the row stays "submitting" with its lease run out,
+            # so the next handling asks the provider before sending (_settle_unconfirmed).
+            await self._lapse_lease(row_id)
+            metrics.SENDS.labels(label, "unconfirmed").inc()
+            log.warning(
+                "message.unconfirmed", extra={"message_id": str(row_id), "code": error.code}
+            )
+            raise
         except TransientSendError as error:
             attempts = await self._record_failure(
                 row_id, error.code, str(error), final=not redeliverable
@@ -385,6 +399,12 @@ class NotifierHandler:
         self._count(label, sent=True)
         log.info("message.sent", extra={"message_id": str(row_id)})
         return True
+
+    async def _lapse_lease(self, row_id: uuid.UUID) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboundMessage, row_id, with_for_update=True)
+            if row is not None and row.status == delivery.SUBMITTING:
+                row.updated_at = self.clock() - self.lease - timedelta(seconds=1)
 
     def _count(self, channel: str, *, sent: bool) -> None:
         metrics.SENDS.labels(channel, "sent" if sent else "failed").inc()

@@ -41,6 +41,21 @@ class TransientSendError(Exception):
         self.code = code
 
 
+class UnconfirmedSendError(TransientSendError):
+    """The request may have reached the provider, but no answer came back (a read timeout,
+    a dropped connection): sending it again blind could send it twice."""
+
+
+# Failures before the request could have reached the provider: safe to send again at once.
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def network_failure(error: httpx.TransportError) -> TransientSendError:
+    if isinstance(error, NOT_SENT_ERRORS):
+        return TransientSendError("network", type(error).__name__)
+    return UnconfirmedSendError("no_answer", type(error).__name__)
+
+
 class PermanentSendError(Exception):
     """The provider refused this message and would refuse it again."""
 
@@ -58,7 +73,7 @@ class Accepted:
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, TwilioRestException):
         return error.status == 429 or error.status >= 500
-    return isinstance(error, httpx.TransportError)
+    return isinstance(error, NOT_SENT_ERRORS)
 
 
 class TwilioSender:
@@ -107,7 +122,7 @@ class TwilioSender:
                 raise TransientSendError(code, error.msg) from error
             raise PermanentSendError(code, str(error.msg)) from error
         except httpx.TransportError as error:
-            raise TransientSendError("network", type(error).__name__) from error
+            raise network_failure(error) from error
         finally:
             metrics.SEND_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         return Accepted(provider_message_id=str(message.sid), status=str(message.status))
